@@ -7,8 +7,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Actor {
-    Admin { id: i64, username: String },
-    ApiToken { id: i64, name: String, admin_id: i64 },
+    Admin {
+        id: i64,
+        username: String,
+    },
+    ApiToken {
+        id: i64,
+        name: String,
+        admin_id: i64,
+    },
     /// A `calos` CLI command run on the server itself.
     Cli,
     /// Background work, such as a trial running out.
@@ -67,10 +74,33 @@ mod tests {
 
     #[test]
     fn actor_labels() {
-        assert_eq!(Actor::Admin { id: 1, username: "alice".into() }.label(), "admin:alice");
-        assert_eq!(Actor::ApiToken { id: 2, name: "ci".into(), admin_id: 1 }.label(), "token:ci");
+        assert_eq!(
+            Actor::Admin {
+                id: 1,
+                username: "alice".into()
+            }
+            .label(),
+            "admin:alice"
+        );
+        assert_eq!(
+            Actor::ApiToken {
+                id: 2,
+                name: "ci".into(),
+                admin_id: 1
+            }
+            .label(),
+            "token:ci"
+        );
         assert_eq!(Actor::System.label(), "system");
         assert_eq!(Actor::Cli.admin_id(), None);
-        assert_eq!(Actor::ApiToken { id: 2, name: "ci".into(), admin_id: 7 }.admin_id(), Some(7));
+        assert_eq!(
+            Actor::ApiToken {
+                id: 2,
+                name: "ci".into(),
+                admin_id: 7
+            }
+            .admin_id(),
+            Some(7)
+        );
     }
 }

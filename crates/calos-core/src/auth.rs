@@ -16,7 +16,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Owner, Role::Admin, Role::Sales, Role::Support, Role::Viewer];
+    pub const ALL: [Role; 5] = [
+        Role::Owner,
+        Role::Admin,
+        Role::Sales,
+        Role::Support,
+        Role::Viewer,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -68,7 +74,11 @@ mod tests {
 
     #[test]
     fn owner_and_admin_may_do_everything() {
-        for p in [Permission::Revoke, Permission::ManageAdmins, Permission::ManagePlans] {
+        for p in [
+            Permission::Revoke,
+            Permission::ManageAdmins,
+            Permission::ManagePlans,
+        ] {
             assert!(Role::Owner.allows(p) && Role::Admin.allows(p));
         }
     }

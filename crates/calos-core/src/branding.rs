@@ -15,13 +15,15 @@ pub struct HexColor(String);
 impl HexColor {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         let c = raw.trim().to_ascii_lowercase();
-        let ok = c.len() == 7
-            && c.starts_with('#')
-            && c.bytes().skip(1).all(|b| b.is_ascii_hexdigit());
+        let ok =
+            c.len() == 7 && c.starts_with('#') && c.bytes().skip(1).all(|b| b.is_ascii_hexdigit());
         if ok {
             Ok(Self(c))
         } else {
-            Err(InvalidValue::new("primaryColor", "must be a colour like #667eea"))
+            Err(InvalidValue::new(
+                "primaryColor",
+                "must be a colour like #667eea",
+            ))
         }
     }
 
@@ -60,7 +62,13 @@ mod tests {
     #[test]
     fn colours_are_checked() {
         assert_eq!(HexColor::parse("#667EEA").unwrap().as_str(), "#667eea");
-        for bad in ["667eea", "#667ee", "#gggggg", "red;}</style><script>", "#667eea;"] {
+        for bad in [
+            "667eea",
+            "#667ee",
+            "#gggggg",
+            "red;}</style><script>",
+            "#667eea;",
+        ] {
             assert!(HexColor::parse(bad).is_err(), "{bad:?}");
         }
     }

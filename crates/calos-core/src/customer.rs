@@ -38,7 +38,8 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         let email = raw.trim().to_lowercase();
-        let invalid = || InvalidValue::new("email", "must be an e-mail address like name@example.com");
+        let invalid =
+            || InvalidValue::new("email", "must be an e-mail address like name@example.com");
         if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
         }
@@ -94,7 +95,10 @@ impl DisplayText {
             ));
         }
         if text.chars().any(char::is_control) {
-            return Err(InvalidValue::new(field, "must not contain control characters"));
+            return Err(InvalidValue::new(
+                field,
+                "must not contain control characters",
+            ));
         }
         Ok(Self(text.to_owned()))
     }
@@ -142,7 +146,10 @@ impl Notes {
             .chars()
             .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
         {
-            return Err(InvalidValue::new("notes", "must not contain control characters"));
+            return Err(InvalidValue::new(
+                "notes",
+                "must not contain control characters",
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -186,7 +193,9 @@ impl Domain {
         };
         let invalid = |why: &str| InvalidValue::new("domains", format!("{raw:?} {why}"));
         if !rest.is_ascii() {
-            return Err(invalid("must be written in ASCII (punycode for international names)"));
+            return Err(invalid(
+                "must be written in ASCII (punycode for international names)",
+            ));
         }
         if rest.is_empty() || rest.len() > 253 {
             return Err(invalid("is not a host name"));
@@ -200,7 +209,9 @@ impl Domain {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-');
             if !ok {
                 return Err(invalid("is not a host name"));
             }
@@ -260,8 +271,19 @@ mod tests {
 
     #[test]
     fn email_is_lowercased_and_checked() {
-        assert_eq!(Email::parse(" Ops@Acme.COM ").unwrap().as_str(), "ops@acme.com");
-        for bad in ["", "no-at", "a@b", "@acme.com", "a b@acme.com", "a@acme..com", "a@.acme.com"] {
+        assert_eq!(
+            Email::parse(" Ops@Acme.COM ").unwrap().as_str(),
+            "ops@acme.com"
+        );
+        for bad in [
+            "",
+            "no-at",
+            "a@b",
+            "@acme.com",
+            "a b@acme.com",
+            "a@acme..com",
+            "a@.acme.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -289,14 +311,29 @@ mod tests {
 
     #[test]
     fn domain_normalises_case_port_and_trailing_dot() {
-        assert_eq!(Domain::parse("Demo.CALOS.sh.").unwrap().as_str(), "demo.calos.sh");
-        assert_eq!(Domain::parse("demo.calos.sh:8443").unwrap().as_str(), "demo.calos.sh");
+        assert_eq!(
+            Domain::parse("Demo.CALOS.sh.").unwrap().as_str(),
+            "demo.calos.sh"
+        );
+        assert_eq!(
+            Domain::parse("demo.calos.sh:8443").unwrap().as_str(),
+            "demo.calos.sh"
+        );
         assert_eq!(Domain::parse("*.Acme.com").unwrap().as_str(), "*.acme.com");
     }
 
     #[test]
     fn domain_rejects_garbage() {
-        for bad in ["", "-a.com", "a_b.com", "exa mple.com", "*.com", "bücher.de", "a..b", "<script>"] {
+        for bad in [
+            "",
+            "-a.com",
+            "a_b.com",
+            "exa mple.com",
+            "*.com",
+            "bücher.de",
+            "a..b",
+            "<script>",
+        ] {
             assert!(Domain::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -13,6 +13,7 @@ pub mod money;
 pub mod plan;
 pub mod stats;
 pub mod telemetry;
+pub mod verdict;
 
 /// A rejected value, with a message fit to show to whoever sent it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

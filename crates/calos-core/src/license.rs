@@ -162,15 +162,23 @@ pub enum LicenseCommand {
     /// A trial (running or expired) becomes a paid license.
     Activate,
     /// Extends or reopens a contract: `ends_at` `None` makes it open-ended.
-    Renew { ends_at: Option<DateTime<Utc>> },
-    Suspend { reason: Option<String> },
+    Renew {
+        ends_at: Option<DateTime<Utc>>,
+    },
+    Suspend {
+        reason: Option<String>,
+    },
     Reactivate,
-    Revoke { reason: Option<String> },
+    Revoke {
+        reason: Option<String>,
+    },
     ChangePlan {
         plan: PlanSlug,
         billing_period: Option<BillingPeriod>,
     },
-    ExtendTrial { days: u32 },
+    ExtendTrial {
+        days: u32,
+    },
     UpdateDetails {
         notes: Option<Notes>,
         domains: Option<Vec<Domain>>,
@@ -194,6 +202,8 @@ impl LicenseCommand {
 }
 
 /// The outcome of a command that was allowed.
+// Lives for one admin action; boxing the license would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transition {
     Changed(License),
@@ -294,7 +304,9 @@ impl License {
                     next.status = Suspended;
                     next.status_reason = reason.clone();
                 }
-                Revoked | Expired => return Err(refuse("only a trial or active license can be suspended")),
+                Revoked | Expired => {
+                    return Err(refuse("only a trial or active license can be suspended"))
+                }
             },
             LicenseCommand::Reactivate => {
                 if self.status != Suspended {
@@ -315,7 +327,9 @@ impl License {
                 billing_period,
             } => {
                 if self.status == Revoked {
-                    return Err(refuse("a revoked license never comes back; create a new one"));
+                    return Err(refuse(
+                        "a revoked license never comes back; create a new one",
+                    ));
                 }
                 let period = billing_period.unwrap_or(self.billing_period);
                 if *plan == self.plan && period == self.billing_period {
@@ -342,7 +356,11 @@ impl License {
                         next.trial_ends_at = Some(now + extra);
                         next.restart_period(now);
                     }
-                    _ => return Err(refuse("only a trial, or a trial that ran out, can be extended")),
+                    _ => {
+                        return Err(refuse(
+                            "only a trial, or a trial that ran out, can be extended",
+                        ))
+                    }
                 }
             }
             LicenseCommand::UpdateDetails { notes, domains } => {
@@ -381,7 +399,8 @@ impl License {
                         break;
                     }
                     next.current_period_start = next.current_period_end;
-                    next.current_period_end = next.billing_period.end_of_period(next.current_period_start);
+                    next.current_period_end =
+                        next.billing_period.end_of_period(next.current_period_start);
                 }
             }
             _ => return None,

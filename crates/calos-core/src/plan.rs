@@ -215,7 +215,10 @@ pub enum PricingModel {
     #[serde(rename_all = "camelCase")]
     Percentage { basis_points: i64 },
     #[serde(rename_all = "camelCase")]
-    PercentagePlusFixed { basis_points: i64, fixed_micros: i64 },
+    PercentagePlusFixed {
+        basis_points: i64,
+        fixed_micros: i64,
+    },
 }
 
 /// A plan: everything a license on it is entitled to and what it costs.
@@ -262,7 +265,10 @@ impl Plan {
                 && key.len() <= 40
                 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
             if !ok {
-                return Err(InvalidValue::new("features", format!("bad flag name {key:?}")));
+                return Err(InvalidValue::new(
+                    "features",
+                    format!("bad flag name {key:?}"),
+                ));
             }
         }
         for model in self.usage_prices.values() {
@@ -275,7 +281,10 @@ impl Plan {
                 } => basis_points < 0 || fixed_micros < 0,
             };
             if negative {
-                return Err(InvalidValue::new("usagePrices", "prices must not be negative"));
+                return Err(InvalidValue::new(
+                    "usagePrices",
+                    "prices must not be negative",
+                ));
             }
         }
         Ok(())
@@ -338,7 +347,12 @@ fn flags(names: &[&str]) -> BTreeMap<String, bool> {
 /// POS online 2.9% + $0.30, crypto 1.5%, location $10, API request $0.001.
 pub fn seed_usage_prices() -> BTreeMap<UsageType, PricingModel> {
     BTreeMap::from([
-        (UsageType::Transcript, PricingModel::PerUnit { unit_micros: 50_000 }),
+        (
+            UsageType::Transcript,
+            PricingModel::PerUnit {
+                unit_micros: 50_000,
+            },
+        ),
         (
             UsageType::PosInPerson,
             PricingModel::PercentagePlusFixed {
@@ -353,9 +367,20 @@ pub fn seed_usage_prices() -> BTreeMap<UsageType, PricingModel> {
                 fixed_micros: 300_000,
             },
         ),
-        (UsageType::Crypto, PricingModel::Percentage { basis_points: 150 }),
-        (UsageType::Location, PricingModel::PerUnit { unit_micros: 10_000_000 }),
-        (UsageType::ApiRequest, PricingModel::PerUnit { unit_micros: 1_000 }),
+        (
+            UsageType::Crypto,
+            PricingModel::Percentage { basis_points: 150 },
+        ),
+        (
+            UsageType::Location,
+            PricingModel::PerUnit {
+                unit_micros: 10_000_000,
+            },
+        ),
+        (
+            UsageType::ApiRequest,
+            PricingModel::PerUnit { unit_micros: 1_000 },
+        ),
     ])
 }
 
@@ -385,7 +410,15 @@ pub fn default_plans() -> Vec<Plan> {
     vec![
         plan("development", "Development", 0, 0, 0, 0),
         Plan {
-            limits: limits([Some(5), Some(100), Some(0), Some(1), Some(100), None, Some(1)]),
+            limits: limits([
+                Some(5),
+                Some(100),
+                Some(0),
+                Some(1),
+                Some(100),
+                None,
+                Some(1),
+            ]),
             ..plan("community", "Community", 0, 0, 0, 24)
         },
         Plan {
@@ -406,7 +439,13 @@ pub fn default_plans() -> Vec<Plan> {
             ..plan("enterprise", "Enterprise", 9_900, 106_800, 30, 720)
         },
         Plan {
-            features: flags(&["whiteLabel", "multiDomain", "apiAccess", "quickbooksSync", "fullSourceCode"]),
+            features: flags(&[
+                "whiteLabel",
+                "multiDomain",
+                "apiAccess",
+                "quickbooksSync",
+                "fullSourceCode",
+            ]),
             ..plan("self_hosted", "Self-Hosted", 0, 0, 0, 0)
         },
     ]
@@ -426,9 +465,15 @@ mod tests {
     #[test]
     fn seed_tiers_have_the_seed_prices() {
         let pro = find("pro");
-        assert_eq!((pro.price_monthly_minor, pro.price_annual_minor), (2_900, 31_200));
+        assert_eq!(
+            (pro.price_monthly_minor, pro.price_annual_minor),
+            (2_900, 31_200)
+        );
         let ent = find("enterprise");
-        assert_eq!((ent.price_monthly_minor, ent.price_annual_minor), (9_900, 106_800));
+        assert_eq!(
+            (ent.price_monthly_minor, ent.price_annual_minor),
+            (9_900, 106_800)
+        );
         assert!(!find("community").is_paid());
         assert_eq!(default_plans().len(), 5);
     }
@@ -447,7 +492,10 @@ mod tests {
     fn entitled_features_are_true_flags_plus_included_meters() {
         let community = find("community").entitled_features();
         assert!(community.contains(&"pos".to_owned()));
-        assert!(!community.contains(&"crypto".to_owned()), "crypto limit 0 = not included");
+        assert!(
+            !community.contains(&"crypto".to_owned()),
+            "crypto limit 0 = not included"
+        );
         assert!(!community.iter().any(|f| f == "whiteLabel"));
         let pro = find("pro").entitled_features();
         assert!(pro.contains(&"crypto".to_owned()));

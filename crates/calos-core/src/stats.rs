@@ -136,13 +136,26 @@ mod tests {
         let licenses = [
             fact(1, "pro", BillingPeriod::Monthly, LicenseStatus::Active),
             fact(2, "pro", BillingPeriod::Annual, LicenseStatus::Active),
-            fact(3, "enterprise", BillingPeriod::Monthly, LicenseStatus::Active),
-            fact(4, "enterprise", BillingPeriod::Annual, LicenseStatus::Active),
+            fact(
+                3,
+                "enterprise",
+                BillingPeriod::Monthly,
+                LicenseStatus::Active,
+            ),
+            fact(
+                4,
+                "enterprise",
+                BillingPeriod::Annual,
+                LicenseStatus::Active,
+            ),
         ];
         let s = compute(4, &licenses, &default_plans());
         // 2900 + 31200/12 + 9900 + 106800/12 = 2900 + 2600 + 9900 + 8900
         assert_eq!(s.monthly_recurring_revenue_minor, 24_300);
-        assert_eq!(s.annual_recurring_revenue_minor, 2_900 * 12 + 31_200 + 9_900 * 12 + 106_800);
+        assert_eq!(
+            s.annual_recurring_revenue_minor,
+            2_900 * 12 + 31_200 + 9_900 * 12 + 106_800
+        );
         assert_eq!(s.paid_licenses, 4);
     }
 
@@ -150,25 +163,45 @@ mod tests {
     fn trials_suspended_and_free_tiers_are_not_revenue() {
         let licenses = [
             fact(1, "pro", BillingPeriod::Monthly, LicenseStatus::Trial),
-            fact(2, "enterprise", BillingPeriod::Monthly, LicenseStatus::Suspended),
-            fact(3, "community", BillingPeriod::Monthly, LicenseStatus::Active),
+            fact(
+                2,
+                "enterprise",
+                BillingPeriod::Monthly,
+                LicenseStatus::Suspended,
+            ),
+            fact(
+                3,
+                "community",
+                BillingPeriod::Monthly,
+                LicenseStatus::Active,
+            ),
             fact(4, "pro", BillingPeriod::Monthly, LicenseStatus::Revoked),
         ];
         let s = compute(4, &licenses, &default_plans());
         assert_eq!(s.monthly_recurring_revenue_minor, 0);
-        assert_eq!((s.active_licenses, s.trials, s.suspended, s.paid_licenses), (2, 1, 1, 0));
+        assert_eq!(
+            (s.active_licenses, s.trials, s.suspended, s.paid_licenses),
+            (2, 1, 1, 0)
+        );
     }
 
     #[test]
     fn conversion_is_none_without_finished_trials_and_100_when_all_converted() {
         let mut running = fact(1, "pro", BillingPeriod::Monthly, LicenseStatus::Trial);
         running.started_as_trial = true;
-        assert_eq!(compute(1, &[running.clone()], &default_plans()).trial_conversion_rate, None);
+        assert_eq!(
+            compute(1, &[running.clone()], &default_plans()).trial_conversion_rate,
+            None
+        );
         let mut won = fact(2, "pro", BillingPeriod::Monthly, LicenseStatus::Active);
         won.started_as_trial = true;
         won.converted = true;
         let s = compute(2, &[running, won.clone()], &default_plans());
-        assert_eq!(s.trial_conversion_rate, Some(100.0), "the seed showed 0% here");
+        assert_eq!(
+            s.trial_conversion_rate,
+            Some(100.0),
+            "the seed showed 0% here"
+        );
         let mut lost = fact(3, "pro", BillingPeriod::Monthly, LicenseStatus::Expired);
         lost.started_as_trial = true;
         let mut lost2 = lost.clone();

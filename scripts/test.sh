@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The project's test command (README): every crate's tests, the store and API
+# suites on both SQLite and PostgreSQL.
+#
+# PostgreSQL is expected at TEST_DATABASE_URL (default
+# postgres://postgres@127.0.0.1:5432/test). If a local cluster is installed but
+# stopped, it is started. Without PostgreSQL the PostgreSQL tests print that
+# they were skipped — except under CI=true, where that fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+
+if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    echo "starting the local PostgreSQL cluster"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+  fi
+fi
+
+cargo test --workspace --locked "$@"
