@@ -1,11 +1,58 @@
 //! The conformance suite every `Store` backend must pass. Each public async
 //! function here exercises one area of the trait against a fresh, empty store;
-//! [`store_conformance_suite!`](crate::store_conformance_suite) turns them into
-//! one `#[tokio::test]` each for a backend's test binary.
+//! [`store_conformance_suite!`](crate::store_conformance_suite) turns every one
+//! of them into a `#[tokio::test]` for a backend's test binary, so a backend
+//! cannot skip a check by leaving it out of a list.
+//!
+//! Together the checks call every method of the trait, including its refusals
+//! (`NotFound` against `Conflict`, nothing written and no audit row when a
+//! change is refused). Where the trait leaves an order or a boundary open, the
+//! check pins one down so the two backends cannot drift apart:
+//!
+//! * times are compared at microsecond precision (what PostgreSQL keeps);
+//! * a customer created with its license gets the license's `created_at`;
+//! * `set_admin_password`, `revoke_api_token` and `put_branding` on an unknown
+//!   id are `NotFound`; sessions and tokens expire at `expires_at` (exclusive);
+//! * a license's domains come back sorted by byte order;
+//! * admins and API tokens are listed by id, audit records newest first;
+//! * `list_licenses` sorts names case-insensitively, puts never-seen licenses
+//!   last in both `LastSeen` orders, orders tiers by monthly price then slug,
+//!   statuses in lifecycle order (trial, active, suspended, revoked, expired),
+//!   and breaks every tie by install id;
+//! * usage "this period" is `[current_period_start, current_period_end)`,
+//!   "last 30 days" is `ts >= now - 30 days`.
 
+// This module is test code compiled into the library only for backends' test
+// binaries: a failed assertion or an unexpected error is how a check fails.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod accounts;
+mod facts;
+mod license_update;
+mod licenses;
+mod list;
+mod list_order;
+mod misc;
+mod plans;
+mod support;
+mod telemetry;
+
+use std::future::Future;
 use std::sync::Arc;
 
+use futures::FutureExt as _;
+
 use crate::Store;
+
+pub use accounts::*;
+pub use facts::*;
+pub use license_update::*;
+pub use licenses::*;
+pub use list::*;
+pub use list_order::*;
+pub use misc::*;
+pub use plans::*;
+pub use telemetry::*;
 
 /// A throwaway store for one test. `cleanup` removes whatever the store made
 /// (a temporary file, a throwaway database) and is called even when the test fails.
@@ -15,28 +62,65 @@ pub trait TestStore: Send + Sync {
     async fn cleanup(self);
 }
 
-/// Expands to one `#[tokio::test]` per conformance check. `$make` is an async
-/// fn returning `Option<impl TestStore>`; `None` means the backend is not
-/// reachable and the test is skipped (the factory itself prints why, and
-/// panics instead when `CI=true`).
+/// Runs one check against a test store, cleans the store up whether or not
+/// the check panicked, then lets the panic (if any) fail the test.
+pub async fn run<T, F, Fut>(test_store: T, check: F)
+where
+    T: TestStore,
+    F: FnOnce(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let outcome = std::panic::AssertUnwindSafe(check(test_store.store()))
+        .catch_unwind()
+        .await;
+    test_store.cleanup().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Expands to one `#[tokio::test]` per conformance check:
+/// `calos_store::store_conformance_suite!(make_store);`.
+///
+/// `make_store` is an async fn returning `Option<impl TestStore>`; `None` means
+/// the backend is not reachable and the test is skipped (the factory itself
+/// prints why, and panics instead when `CI=true`). The list of checks lives
+/// here, next to the checks, so every backend runs all of them.
 #[macro_export]
 macro_rules! store_conformance_suite {
-    ($make:path; $($check:ident),* $(,)?) => {
+    ($make:path $(,)?) => {
+        $crate::store_conformance_suite!(@checks $make;
+            ping_and_backend,
+            plans_ensure_is_idempotent,
+            plans_put_creates_and_replaces,
+            create_license_with_new_and_existing_customer,
+            create_license_refusals_write_nothing,
+            update_license_bumps_version_and_replaces_domains,
+            update_license_refusals_write_nothing,
+            license_domains_come_back_sorted,
+            list_licenses_filters,
+            list_licenses_search_escapes_like_wildcards,
+            list_licenses_paging,
+            list_licenses_every_sort_order,
+            list_licenses_usage_windows,
+            license_facts_reflect_every_license,
+            licenses_due_finds_what_time_changes,
+            audit_list_filters_limits_and_orders,
+            admins_create_get_list_and_password,
+            sessions_honour_expiry,
+            api_tokens_expired_or_revoked_are_not_found,
+            events_deduplicate_and_count,
+            usage_totals_sum_within_window,
+            branding_put_get_and_refusal,
+            unicode_and_sql_metacharacters_round_trip,
+        );
+    };
+    (@checks $make:path; $($check:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $check() {
-                use $crate::conformance::TestStore as _;
-                use ::futures::FutureExt as _;
-                let Some(t) = $make().await else { return };
-                let outcome = ::std::panic::AssertUnwindSafe(
-                    $crate::conformance::$check(t.store()),
-                )
-                .catch_unwind()
-                .await;
-                t.cleanup().await;
-                if let Err(panic) = outcome {
-                    ::std::panic::resume_unwind(panic);
-                }
+                let Some(test_store) = $make().await else { return };
+                $crate::conformance::run(test_store, $crate::conformance::$check).await;
             }
         )*
     };

@@ -12,7 +12,10 @@ pub enum StoreError {
     /// A uniqueness rule or a concurrent change refused the write. The
     /// message names what clashed (`email`, `install_id`, `domain`, `version`).
     #[error("conflict on {field}: {message}")]
-    Conflict { field: &'static str, message: String },
+    Conflict {
+        field: &'static str,
+        message: String,
+    },
     /// The database cannot be reached (connection refused, pool timed out).
     #[error("database unavailable: {0}")]
     Unavailable(String),

@@ -96,6 +96,7 @@ pub trait Store: Send + Sync + 'static {
     /// The admin and its password hash, for login.
     async fn get_admin_login(&self, username: &str) -> StoreResult<Option<(Admin, String)>>;
     async fn list_admins(&self) -> StoreResult<Vec<Admin>>;
+    /// `NotFound` for an unknown admin id.
     async fn set_admin_password(
         &self,
         id: i64,
@@ -114,7 +115,11 @@ pub trait Store: Send + Sync + 'static {
     /// Removes expired sessions; returns how many.
     async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 
-    async fn create_api_token(&self, new: &NewApiToken, audit: &AuditEntry) -> StoreResult<ApiToken>;
+    async fn create_api_token(
+        &self,
+        new: &NewApiToken,
+        audit: &AuditEntry,
+    ) -> StoreResult<ApiToken>;
     /// A token that exists, is not revoked and has not expired at `now`, with its admin.
     async fn find_api_token(
         &self,
@@ -122,7 +127,13 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<(ApiToken, Admin)>>;
     async fn list_api_tokens(&self) -> StoreResult<Vec<ApiToken>>;
-    async fn revoke_api_token(&self, id: i64, now: DateTime<Utc>, audit: &AuditEntry) -> StoreResult<()>;
+    /// `NotFound` for an unknown token id; revoking twice keeps the first time.
+    async fn revoke_api_token(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
 
     // ----- telemetry and usage -----
 
