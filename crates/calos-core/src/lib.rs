@@ -11,6 +11,7 @@ pub mod ids;
 pub mod license;
 pub mod money;
 pub mod plan;
+pub mod protocol;
 pub mod stats;
 pub mod telemetry;
 pub mod verdict;

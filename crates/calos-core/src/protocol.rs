@@ -1,0 +1,127 @@
+//! The wire protocol between a deployment (the `calos-client` SDK) and the
+//! server's public API. Shared by both sides so they cannot drift apart.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::plan::{Limit, Meter};
+use crate::verdict::VerdictCode;
+
+/// `POST /api/v1/license/verify` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifyRequest {
+    pub install_id: String,
+    pub license_key: String,
+    /// The domain the deployment serves, as configured by its operator.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Stable id of one running deployment, made by the SDK.
+    pub instance_id: String,
+    /// The vendor product's version.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Random per request; echoed in the signed claims so an old answer cannot be replayed.
+    pub nonce: String,
+}
+
+/// `POST /api/v1/license/verify` answer (200 for every verdict, valid or not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyResponse {
+    /// Compact JWS (`alg: EdDSA`, `kid` in the header) over [`LicenseClaims`].
+    pub token: String,
+}
+
+/// What the signed verdict says. Times are Unix seconds (JWT NumericDate).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LicenseClaims {
+    /// Issuer: always [`ISSUER`].
+    pub iss: String,
+    pub install_id: String,
+    pub instance_id: String,
+    pub valid: bool,
+    pub code: VerdictCode,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    pub tier: String,
+    pub tier_name: String,
+    /// Entitled features: the plan's true flags plus every included meter.
+    pub features: Vec<String>,
+    pub limits: BTreeMap<Meter, Limit>,
+    pub allowed_domains: Vec<String>,
+    pub iat: i64,
+    /// End of the offline lease.
+    pub exp: i64,
+    /// After `exp`, an install that cannot reach the server works in grace until then.
+    pub grace_until: i64,
+    /// When the SDK should verify again.
+    pub refresh_after: i64,
+    pub nonce: String,
+    /// The plan's verification interval in hours (0: never needs to phone home).
+    pub verification_interval: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_end: Option<i64>,
+}
+
+/// The `iss` of every token the server signs.
+pub const ISSUER: &str = "calos";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_request_uses_camel_case_and_refuses_unknown_fields() {
+        let json = r#"{"installId":"a","licenseKey":"b","instanceId":"c","nonce":"n"}"#;
+        let req: VerifyRequest = serde_json::from_str(json).unwrap();
+        assert_eq!(req.domain, None);
+        let bad = r#"{"installId":"a","licenseKey":"b","instanceId":"c","nonce":"n","tier":"enterprise"}"#;
+        assert!(serde_json::from_str::<VerifyRequest>(bad).is_err());
+    }
+
+    #[test]
+    fn claims_serialise_the_interface_names() {
+        let claims = LicenseClaims {
+            iss: ISSUER.into(),
+            install_id: "i".into(),
+            instance_id: "x".into(),
+            valid: true,
+            code: VerdictCode::Valid,
+            message: "ok".into(),
+            warning: None,
+            tier: "pro".into(),
+            tier_name: "Pro".into(),
+            features: vec!["pos".into()],
+            limits: BTreeMap::from([(Meter::ApiRequests, Limit::Max(10_000))]),
+            allowed_domains: vec![],
+            iat: 1,
+            exp: 2,
+            grace_until: 3,
+            refresh_after: 1,
+            nonce: "n".into(),
+            verification_interval: 168,
+            period_end: None,
+        };
+        let v = serde_json::to_value(&claims).unwrap();
+        for key in [
+            "installId",
+            "valid",
+            "code",
+            "tier",
+            "nonce",
+            "iat",
+            "exp",
+            "graceUntil",
+            "refreshAfter",
+            "tierName",
+        ] {
+            assert!(v.get(key).is_some(), "{key}");
+        }
+        assert_eq!(v["code"], "VALID");
+        assert_eq!(v["limits"]["api_requests"], 10_000);
+    }
+}
