@@ -1,0 +1,106 @@
+//! Application state, start-up and the serve loop. `build` binds the listener
+//! (port 0 in tests) and `run` serves until the shutdown future resolves;
+//! background workers stop with the same signal.
+
+mod middleware;
+mod router;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use calos_core::plan::default_plans;
+use calos_store::Store;
+
+use crate::config::Config;
+use crate::secrets::{KeySource, LicenseKeyHasher, MasterKey};
+use crate::store::open_store;
+use crate::workers;
+
+pub use router::router;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub hasher: Arc<LicenseKeyHasher>,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// Opens the store (applying migrations), seeds the default plans where
+    /// missing and loads the master key. Each failure names its step.
+    pub async fn open(config: Config) -> anyhow::Result<(AppState, OpenReport)> {
+        let store = open_store(&config.database_url).await?;
+        let plans_inserted = store
+            .ensure_plans(&default_plans())
+            .await
+            .context("cannot seed the default plans")?;
+        let (master, key_source) =
+            MasterKey::load(&config).context("cannot load the master key")?;
+        let hasher = LicenseKeyHasher::new(&master)?;
+        let state = AppState {
+            store,
+            hasher: Arc::new(hasher),
+            config: Arc::new(config),
+        };
+        Ok((
+            state,
+            OpenReport {
+                plans_inserted,
+                key_source,
+            },
+        ))
+    }
+}
+
+/// What `AppState::open` did, for `setup` and `serve` to report.
+#[derive(Debug)]
+pub struct OpenReport {
+    pub plans_inserted: u64,
+    pub key_source: KeySource,
+}
+
+/// Opens the state and binds the listener on the configured address.
+pub async fn build(config: Config) -> anyhow::Result<(TcpListener, SocketAddr, AppState)> {
+    let (state, _) = AppState::open(config).await?;
+    let (listener, addr) = bind(&state.config).await?;
+    Ok((listener, addr, state))
+}
+
+pub async fn bind(config: &Config) -> anyhow::Result<(TcpListener, SocketAddr)> {
+    let wanted = SocketAddr::new(config.bind, config.port);
+    let listener = TcpListener::bind(wanted)
+        .await
+        .with_context(|| format!("cannot listen on {wanted}"))?;
+    let addr = listener
+        .local_addr()
+        .context("listener has no local address")?;
+    Ok((listener, addr))
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish and
+/// stops the background workers.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let workers = workers::spawn(&state, stop_rx);
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = stop_tx.send(true);
+        })
+        .await;
+    // When serving failed the sender is already dropped, which stops the workers too.
+    workers.join().await;
+    served.context("the HTTP server failed")
+}

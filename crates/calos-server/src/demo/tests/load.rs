@@ -1,0 +1,174 @@
+//! Loading into a real SQLite store: everything generated is stored, the
+//! history is real, and a second load changes nothing.
+
+use chrono::Duration;
+use sha2::{Digest, Sha256};
+
+use calos_core::ids::{InstallId, LicenseKey};
+use calos_core::license::LicenseStatus;
+use calos_core::plan::default_plans;
+use calos_store::{AuditQuery, Store};
+use calos_store_sqlite::SqliteStore;
+
+use super::{customers, find, now};
+use crate::demo::{load, DemoSummary, DEMO_INSTALL_ID};
+
+fn hash_key(key: &LicenseKey) -> Vec<u8> {
+    Sha256::digest(key.expose().as_bytes()).to_vec()
+}
+
+async fn store(dir: &tempfile::TempDir) -> SqliteStore {
+    let url = format!("sqlite://{}/t.db", dir.path().display());
+    let store = SqliteStore::connect(&url).await.unwrap();
+    store.ensure_plans(&default_plans()).await.unwrap();
+    store
+}
+
+async fn run(store: &SqliteStore, lines: &mut Vec<String>) -> DemoSummary {
+    load(store, &hash_key, now(), &mut |line: &str| {
+        lines.push(line.to_owned())
+    })
+    .await
+    .unwrap()
+}
+
+async fn total_events(store: &SqliteStore, install_id: &InstallId) -> i64 {
+    let counts = store
+        .event_counts(install_id, now() - Duration::days(400), 1_000)
+        .await
+        .unwrap();
+    counts.iter().map(|c| c.count).sum()
+}
+
+#[tokio::test]
+async fn load_writes_everything_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let expected = customers();
+
+    let mut lines = Vec::new();
+    let first = run(&store, &mut lines).await;
+    assert!(!first.already_present);
+    assert_eq!(first.customers, expected.len() as u64);
+    assert_eq!(first.licenses, expected.len() as u64);
+    let events: usize = expected.iter().map(|c| c.events.len()).sum();
+    let usage: usize = expected.iter().map(|c| c.usage.len()).sum();
+    assert_eq!(first.events, events as u64);
+    assert_eq!(first.usage_records, usage as u64);
+    assert_eq!(first.demo_install_id, DEMO_INSTALL_ID);
+    // Progress: a line per customer and one with its event counts.
+    assert!(lines.len() >= 2 * expected.len(), "{lines:?}");
+    assert!(lines
+        .iter()
+        .any(|l| l.contains("Demo Corp") && l.contains("100 events")));
+
+    // The demo key shown once is the one whose hash is stored.
+    let demo_id = InstallId::parse(DEMO_INSTALL_ID).unwrap();
+    let key = LicenseKey::parse(first.demo_license_key.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        store.license_key_hash(&demo_id).await.unwrap(),
+        Some(hash_key(&key))
+    );
+
+    let demo = store.get_license(&demo_id).await.unwrap().unwrap();
+    assert_eq!(demo.plan.as_str(), "pro");
+    assert_eq!(demo.status, LicenseStatus::Active);
+    assert!(demo.current_period_start <= now() && now() < demo.current_period_end);
+    let brand = store.get_branding(&demo_id).await.unwrap().unwrap();
+    assert_eq!(brand.product_name.as_str(), "Demo Corp");
+    assert_eq!(brand.primary_color.as_str(), "#667eea");
+    assert_eq!(total_events(&store, &demo_id).await, 100);
+
+    // Every stored license is the generated one as it stands now, with
+    // one version per history step.
+    for c in &expected {
+        let want = c.current_license();
+        let got = store.get_license(&want.install_id).await.unwrap().unwrap();
+        assert_eq!(got.status, want.status, "{}", c.key);
+        assert_eq!(got.plan, want.plan, "{}", c.key);
+        assert_eq!(got.version, c.history.len() as i64, "{}", c.key);
+    }
+
+    // The license history is in the audit log, as the state machine made it.
+    let ironbridge = find(&expected, "ironbridge");
+    let audit = store
+        .list_audit(&AuditQuery {
+            target_type: Some("license".into()),
+            target_id: Some(ironbridge.license.install_id.as_str().into()),
+            limit: 50,
+        })
+        .await
+        .unwrap();
+    let mut actions: Vec<&str> = audit.iter().map(|r| r.entry.action.as_str()).collect();
+    actions.reverse();
+    assert_eq!(
+        actions,
+        [
+            "demo.create_license",
+            "demo.put_branding",
+            "license.activate",
+            "license.renew_period",
+            "license.change_tier"
+        ]
+    );
+
+    // A second load finds the demo install and writes nothing.
+    let customers_before = store.count_customers().await.unwrap();
+    let facts_before = store.license_facts().await.unwrap().len();
+    let mut lines = Vec::new();
+    let second = run(&store, &mut lines).await;
+    assert!(second.already_present);
+    assert_eq!(
+        (second.customers, second.events, second.usage_records),
+        (0, 0, 0)
+    );
+    assert_eq!(second.demo_license_key, None);
+    assert_eq!(store.count_customers().await.unwrap(), customers_before);
+    assert_eq!(store.license_facts().await.unwrap().len(), facts_before);
+    assert_eq!(total_events(&store, &demo_id).await, 100);
+    assert_eq!(lines.len(), 1);
+}
+
+#[tokio::test]
+async fn a_half_finished_load_is_completed_without_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let expected = customers();
+    // Simulate an earlier load that stopped after its first customer.
+    let first = &expected[0];
+    let (_, stored) = store
+        .create_license(
+            &calos_store::NewLicense {
+                customer: calos_store::CustomerRef::New(first.customer.clone()),
+                license: first.license.clone(),
+                key_hash: vec![1; 32],
+            },
+            &crate::demo::audit(
+                first.license.created_at,
+                calos_core::audit::Actor::Cli,
+                "demo.create_license",
+                &first.license.install_id,
+                None,
+                None,
+            ),
+        )
+        .await
+        .unwrap();
+
+    let mut lines = Vec::new();
+    let summary = run(&store, &mut lines).await;
+    assert!(!summary.already_present);
+    assert_eq!(summary.customers, expected.len() as u64 - 1);
+    assert!(lines[0].contains("already present"), "{lines:?}");
+    assert_eq!(
+        store.count_customers().await.unwrap(),
+        expected.len() as u64
+    );
+    // The half-written customer was left as it was.
+    let again = store
+        .get_license(&stored.install_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.version, stored.version);
+}

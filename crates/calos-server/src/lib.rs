@@ -1,0 +1,15 @@
+//! The CALOS server: admin API, authentication, background workers and the
+//! `calos` CLI. Handlers parse, authorise, call core/store and render.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod logging;
+pub mod secrets;
+pub mod store;
+pub mod workers;

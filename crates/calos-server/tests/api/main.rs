@@ -1,0 +1,16 @@
+//! The one integration-test binary: the real server over real HTTP, on
+//! SQLite and PostgreSQL (see `both_backends!`), plus the built `calos` binary.
+
+// Test support code outside `#[test]` fns: a panic is how a test fails here.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod client;
+mod helpers;
+
+mod auth;
+mod bad_input;
+mod cli;
+mod licenses;
+mod listing;
+mod misc;
+mod stats;
