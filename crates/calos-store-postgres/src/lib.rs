@@ -11,6 +11,7 @@ mod audit;
 mod branding;
 mod customers;
 mod error;
+mod ingest;
 mod licenses;
 mod list;
 mod plans;
@@ -18,6 +19,7 @@ mod rows;
 mod sessions;
 mod telemetry;
 mod tokens;
+mod verify;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -11,10 +11,12 @@ mod audit;
 mod branding;
 mod customers;
 mod db;
+mod ingest;
 mod licenses;
 mod list;
 mod plans;
 mod telemetry;
+mod verify;
 
 use std::str::FromStr;
 use std::time::Duration;

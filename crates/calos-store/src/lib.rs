@@ -8,7 +8,9 @@
 //! change and its audit record exist together or not at all.
 
 mod error;
+mod ingest_store;
 mod models;
+mod verify_store;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -26,10 +28,12 @@ use calos_core::stats::LicenseFacts;
 use calos_core::telemetry::{TelemetryEvent, UsageRecord};
 
 pub use error::{StoreError, StoreResult};
+pub use ingest_store::IngestStore;
 pub use models::*;
+pub use verify_store::VerifyStore;
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: VerifyStore + IngestStore + Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for logs and `/healthz`.
     fn backend(&self) -> &'static str;
 

@@ -1,0 +1,1 @@
+//! The CALOS client SDK (see the crate description).
