@@ -67,6 +67,75 @@ pub struct LicenseClaims {
     pub period_end: Option<i64>,
 }
 
+/// `POST /api/v1/telemetry` body. Events are kept as raw JSON here so each
+/// one can be validated (and rejected) on its own: good events in a batch
+/// with bad ones are still stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TelemetryBatch {
+    pub install_id: String,
+    pub license_key: String,
+    pub events: Vec<serde_json::Value>,
+}
+
+/// One event as a deployment sends it (what the SDK's `track` builds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireEvent {
+    /// Client-made and unique per install: a retried batch never counts twice.
+    pub event_id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature: Option<String>,
+    /// Opaque user id, already hashed by the SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// RFC 3339 time the event happened.
+    pub ts: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// For `usage` events: the meter, quantity and (money meters) amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meter: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_minor: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub props: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `POST /api/v1/telemetry` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TelemetryAck {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub rejected: Vec<RejectedEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RejectedEvent {
+    /// Position in the batch.
+    pub index: usize,
+    pub event_id: Option<String>,
+    pub reason: String,
+}
+
 /// The `iss` of every token the server signs.
 pub const ISSUER: &str = "calos";
 
