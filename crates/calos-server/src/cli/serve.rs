@@ -21,9 +21,8 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     .await?;
     if demo {
         let summary = load_demo(&state, &mut |line: &str| eprintln!("demo: {line}")).await?;
-        if summary.already_present {
-            eprintln!("demo: data already present, nothing added");
-        } else {
+        // The loader itself reports when the data was already there.
+        if !summary.already_present {
             eprintln!(
                 "demo: {} customers, {} licenses, {} events, {} usage records loaded",
                 summary.customers, summary.licenses, summary.events, summary.usage_records
