@@ -19,3 +19,21 @@ if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432
 fi
 
 cargo test --workspace --locked "$@"
+
+# Browser tests of the admin pages (e2e/): the real `calos` binary driven
+# through Debian's Chromium by playwright-core from npm (never a downloaded
+# browser). Installs what is missing on a fresh machine. Skipped when extra
+# arguments select a subset of the cargo tests.
+if [ "$#" -eq 0 ]; then
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "installing Debian's chromium for the browser tests"
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "installing node and npm for the browser tests"
+    apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  cargo build --locked --bin calos
+  (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error \
+    && CALOS_BIN="$PWD/../target/debug/calos" node --test tests/admin.test.js)
+fi

@@ -1,6 +1,27 @@
 //! `bench`: load scenarios over real HTTP on loopback. Each scenario prints
 //! its figures; BENCHMARKS.md records them with the command that made them.
+//!
+//! `cargo run --release -p calos-bench --bin bench -- <scenario>`
+
+mod culture;
+mod ingest;
+mod load;
+mod verify;
+
+const SCENARIOS: &[&str] = &["verify", "ingest", "culture"];
 
 fn main() -> anyhow::Result<()> {
-    anyhow::bail!("no scenario yet")
+    let scenario = std::env::args().nth(1).unwrap_or_default();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match scenario.as_str() {
+        "verify" => runtime.block_on(verify::run()),
+        "ingest" => runtime.block_on(ingest::run()),
+        "culture" => runtime.block_on(culture::run()),
+        other => anyhow::bail!(
+            "unknown scenario {other:?}; pick one of: {}",
+            SCENARIOS.join(", ")
+        ),
+    }
 }

@@ -6,12 +6,16 @@
 pub mod audit;
 pub mod auth;
 pub mod branding;
+pub mod culture;
 pub mod customer;
 pub mod ids;
+pub mod ingest;
 pub mod license;
+pub mod metering;
 pub mod money;
 pub mod plan;
 pub mod protocol;
+pub mod rollup;
 pub mod stats;
 pub mod telemetry;
 pub mod verdict;

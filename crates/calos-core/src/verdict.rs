@@ -83,6 +83,55 @@ pub enum OverLimitPolicy {
     Block,
 }
 
+impl OverLimitPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OverLimitPolicy::Warn => "warn",
+            OverLimitPolicy::Block => "block",
+        }
+    }
+}
+
+/// How many running instances (deployments) a plan allows, and what happens
+/// beyond that. The allowance is the plan's `seats` limit (`null` =
+/// unlimited, as for every meter); free plans block the extra instances,
+/// paid plans only warn — a paying customer's production never stops
+/// because one more node started, the vendor gets an upsell signal instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstanceRule {
+    pub limit: Option<u64>,
+    pub over_limit: OverLimitPolicy,
+}
+
+impl InstanceRule {
+    pub fn for_plan(plan: &Plan) -> Self {
+        let limit = match plan.limit(crate::plan::Meter::Seats) {
+            crate::plan::Limit::Unlimited => None,
+            // A limit of 0 ("not included") still lets the asking instance run.
+            crate::plan::Limit::Max(n) => Some(n.max(1)),
+        };
+        let over_limit = if plan.is_paid() {
+            OverLimitPolicy::Warn
+        } else {
+            OverLimitPolicy::Block
+        };
+        Self { limit, over_limit }
+    }
+}
+
+/// The longest a token signed now can be relied on (its lease plus the grace
+/// after it) under any of `plans`: how long a retired signing key must stay
+/// published.
+pub fn longest_token_life(plans: &[Plan], policy: &VerifyPolicy) -> Duration {
+    plans
+        .iter()
+        .map(|p| lease_length(p, policy) * 2)
+        .chain([policy.offline_plan_lease * 2])
+        .max()
+        .unwrap_or(policy.offline_plan_lease * 2)
+        + policy.expiry_grace
+}
+
 /// Server-wide timing rules of verification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VerifyPolicy {

@@ -68,6 +68,24 @@ pub struct Config {
     pub request_timeout: Duration,
     /// How often the expiry worker looks for licenses that time changed.
     pub expiry_interval: Duration,
+    /// Longest a cached license is trusted without a change notification.
+    pub license_cache_ttl: Duration,
+    /// Verify requests per minute per install (0: no limit).
+    pub verify_per_install_per_minute: u32,
+    /// Verify requests per minute per client IP (0: no limit).
+    pub verify_per_ip_per_minute: u32,
+    /// An instance not seen for this long stops counting toward the plan's limit.
+    pub instance_active_window: Duration,
+    /// How often batched verify writes (last seen, instances) are flushed.
+    pub verify_flush_interval: Duration,
+    /// Raw telemetry events are kept this many days (rollups forever); older
+    /// events are refused at ingest.
+    pub telemetry_retention_days: u32,
+    /// How often the retention worker prunes raw events.
+    pub retention_interval: Duration,
+    /// Telemetry events per minute per install for every plan (0: no limit);
+    /// unset, each plan has its own rate.
+    pub telemetry_events_per_minute: Option<u32>,
 }
 
 impl Default for Config {
@@ -84,6 +102,14 @@ impl Default for Config {
             body_limit_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             expiry_interval: Duration::from_secs(60),
+            license_cache_ttl: Duration::from_secs(300),
+            verify_per_install_per_minute: 120,
+            verify_per_ip_per_minute: 1200,
+            instance_active_window: Duration::from_secs(24 * 3600),
+            verify_flush_interval: Duration::from_secs(5),
+            telemetry_retention_days: 90,
+            retention_interval: Duration::from_secs(3600),
+            telemetry_events_per_minute: None,
         }
     }
 }
@@ -103,6 +129,14 @@ struct FileLayer {
     body_limit_bytes: Option<usize>,
     request_timeout_secs: Option<u64>,
     expiry_interval_secs: Option<u64>,
+    license_cache_ttl_secs: Option<u64>,
+    verify_per_install_per_minute: Option<u32>,
+    verify_per_ip_per_minute: Option<u32>,
+    instance_active_secs: Option<u64>,
+    verify_flush_interval_secs: Option<u64>,
+    telemetry_retention_days: Option<u32>,
+    retention_interval_secs: Option<u64>,
+    telemetry_events_per_minute: Option<u32>,
 }
 
 /// What CLI flags can override; `None` leaves the lower layers' value.
@@ -140,6 +174,8 @@ impl Config {
     }
 
     fn apply_file(&mut self, f: FileLayer) {
+        self.apply_verify_file(&f);
+        self.apply_ingest_file(&f);
         set(&mut self.port, f.port);
         set(&mut self.bind, f.bind);
         set(&mut self.database_url, f.database_url);
@@ -161,6 +197,99 @@ impl Config {
             &mut self.expiry_interval,
             f.expiry_interval_secs.map(Duration::from_secs),
         );
+    }
+
+    fn apply_ingest_file(&mut self, f: &FileLayer) {
+        set(
+            &mut self.telemetry_retention_days,
+            f.telemetry_retention_days.map(|d| d.max(1)),
+        );
+        set(
+            &mut self.retention_interval,
+            f.retention_interval_secs
+                .map(|s| Duration::from_secs(s.max(1))),
+        );
+        if let Some(n) = f.telemetry_events_per_minute {
+            self.telemetry_events_per_minute = Some(n);
+        }
+    }
+
+    fn apply_ingest_env(&mut self, env: &HashMap<String, String>) -> anyhow::Result<()> {
+        let num = |name: &str| -> anyhow::Result<Option<u64>> {
+            env.get(name)
+                .filter(|v| !v.is_empty())
+                .map(|v| {
+                    v.parse::<u64>()
+                        .with_context(|| format!("{name} must be a number"))
+                })
+                .transpose()
+        };
+        if let Some(days) = num("CALOS_TELEMETRY_RETENTION_DAYS")? {
+            self.telemetry_retention_days = u32::try_from(days.max(1)).unwrap_or(u32::MAX);
+        }
+        if let Some(secs) = num("CALOS_RETENTION_INTERVAL_SECS")? {
+            self.retention_interval = Duration::from_secs(secs.max(1));
+        }
+        if let Some(n) = num("CALOS_TELEMETRY_EVENTS_PER_MINUTE")? {
+            self.telemetry_events_per_minute = Some(u32::try_from(n).unwrap_or(u32::MAX));
+        }
+        Ok(())
+    }
+
+    fn apply_verify_file(&mut self, f: &FileLayer) {
+        let secs = |v: Option<u64>| v.map(|s| Duration::from_secs(s.max(1)));
+        set(&mut self.license_cache_ttl, secs(f.license_cache_ttl_secs));
+        set(
+            &mut self.verify_per_install_per_minute,
+            f.verify_per_install_per_minute,
+        );
+        set(
+            &mut self.verify_per_ip_per_minute,
+            f.verify_per_ip_per_minute,
+        );
+        set(
+            &mut self.instance_active_window,
+            secs(f.instance_active_secs),
+        );
+        set(
+            &mut self.verify_flush_interval,
+            secs(f.verify_flush_interval_secs),
+        );
+    }
+
+    fn apply_verify_env(&mut self, env: &HashMap<String, String>) -> anyhow::Result<()> {
+        let num = |name: &str| -> anyhow::Result<Option<u64>> {
+            env.get(name)
+                .filter(|v| !v.is_empty())
+                .map(|v| {
+                    v.parse::<u64>()
+                        .with_context(|| format!("{name} must be a number"))
+                })
+                .transpose()
+        };
+        let secs = |v: Option<u64>| v.map(|s| Duration::from_secs(s.max(1)));
+        let per_minute = |v: Option<u64>| v.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+        set(
+            &mut self.license_cache_ttl,
+            secs(num("CALOS_LICENSE_CACHE_TTL_SECS")?),
+        );
+        set(
+            &mut self.verify_per_install_per_minute,
+            per_minute(num("CALOS_VERIFY_PER_INSTALL_PER_MINUTE")?),
+        );
+        set(
+            &mut self.verify_per_ip_per_minute,
+            per_minute(num("CALOS_VERIFY_PER_IP_PER_MINUTE")?),
+        );
+        set(
+            &mut self.instance_active_window,
+            secs(num("CALOS_INSTANCE_ACTIVE_SECS")?),
+        );
+        set(
+            &mut self.verify_flush_interval,
+            secs(num("CALOS_VERIFY_FLUSH_INTERVAL_SECS")?),
+        );
+        Ok(())
     }
 
     fn apply_env(&mut self, env: &HashMap<String, String>) -> anyhow::Result<()> {
@@ -202,6 +331,8 @@ impl Config {
                 .context("CALOS_EXPIRY_INTERVAL_SECS must be a number")?;
             self.expiry_interval = Duration::from_secs(secs.max(1));
         }
+        self.apply_verify_env(env)?;
+        self.apply_ingest_env(env)?;
         Ok(())
     }
 

@@ -68,6 +68,18 @@ impl MasterKey {
     }
 }
 
+impl MasterKey {
+    /// A 32-byte subkey for one purpose, named by `info` (HKDF-SHA256), so no
+    /// two uses ever share key material.
+    pub fn derive(&self, info: &[u8]) -> anyhow::Result<[u8; 32]> {
+        let mut key = [0u8; 32];
+        Hkdf::<Sha256>::new(None, &self.0)
+            .expand(info, &mut key)
+            .map_err(|_| anyhow::anyhow!("cannot derive a subkey of the master key"))?;
+        Ok(key)
+    }
+}
+
 fn create_key_file(path: &Path) -> anyhow::Result<MasterKey> {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);

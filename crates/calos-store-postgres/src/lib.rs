@@ -9,6 +9,7 @@
 mod admins;
 mod audit;
 mod branding;
+mod culture;
 mod customers;
 mod error;
 mod ingest;

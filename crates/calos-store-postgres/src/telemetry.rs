@@ -6,55 +6,30 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use calos_core::ids::InstallId;
 use calos_core::plan::UsageType;
 use calos_core::telemetry::{EventType, TelemetryEvent, UsageRecord};
-use calos_store::{EventCount, StoreResult, UsageTotal};
+use calos_store::{EventCount, IngestEvent, StoreResult, UsageTotal};
 
 use crate::error::{corrupt, DbResultExt};
-use crate::rows::to_json;
 
-/// PostgreSQL takes at most 65,535 bind parameters per statement; events bind
-/// 13 each, so 1,000 rows per statement stays well below that.
-const EVENT_ROWS_PER_INSERT: usize = 1_000;
 /// Usage records bind 5 each.
 const USAGE_ROWS_PER_INSERT: usize = 5_000;
 
+/// Inserts a batch in one transaction through the ingest fold (so rollups
+/// stay equal to the raw events); repeats of a stored (install, event id)
+/// within and across batches are skipped. Nothing is metered: these events
+/// carry no usage.
 pub(crate) async fn insert_events(pool: &PgPool, events: &[TelemetryEvent]) -> StoreResult<u64> {
     if events.is_empty() {
         return Ok(0);
     }
-    // Encode everything first so a bad value fails before anything is written.
-    let props = events
+    let wrapped: Vec<IngestEvent> = events
         .iter()
-        .map(|e| to_json("event props", &e.props))
-        .collect::<StoreResult<Vec<_>>>()?;
+        .map(|e| IngestEvent {
+            event: e.clone(),
+            usage: None,
+        })
+        .collect();
     let mut tx = pool.begin().await.db()?;
-    let mut inserted = 0;
-    for (chunk, chunk_props) in events
-        .chunks(EVENT_ROWS_PER_INSERT)
-        .zip(props.chunks(EVENT_ROWS_PER_INSERT))
-    {
-        let mut qb = QueryBuilder::<Postgres>::new(
-            "INSERT INTO telemetry_events (install_id, event_id, type, feature, user_hash,
-                 session, ts, user_agent, endpoint, duration_ms, status, error, props_json) ",
-        );
-        qb.push_values(chunk.iter().zip(chunk_props), |mut row, (e, props)| {
-            row.push_bind(e.install_id.as_str())
-                .push_bind(e.event_id.as_str())
-                .push_bind(e.event_type.as_str())
-                .push_bind(e.feature.as_deref())
-                .push_bind(e.user.as_deref())
-                .push_bind(e.session.as_deref())
-                .push_bind(e.ts)
-                .push_bind(e.user_agent.as_deref())
-                .push_bind(e.endpoint.as_deref())
-                .push_bind(e.duration_ms.map(i64::from))
-                .push_bind(e.status.map(i32::from))
-                .push_bind(e.error.as_deref())
-                .push_bind(props);
-        });
-        // A retried batch repeats event ids: those rows are skipped, not errors.
-        qb.push(" ON CONFLICT (install_id, event_id) DO NOTHING");
-        inserted += qb.build().execute(&mut *tx).await.db()?.rows_affected();
-    }
+    let inserted = crate::ingest::write(&mut tx, &wrapped, None).await?;
     tx.commit().await.db()?;
     Ok(inserted)
 }

@@ -6,12 +6,14 @@ use sqlx::SqlitePool;
 use calos_core::ids::InstallId;
 use calos_core::plan::UsageType;
 use calos_core::telemetry::{EventType, TelemetryEvent, UsageRecord};
-use calos_store::{EventCount, StoreResult, UsageTotal};
+use calos_store::{EventCount, IngestEvent, StoreResult, UsageTotal};
 
-use crate::db::{commit, corrupt, db_err, get, micros, to_json, write_tx};
+use crate::db::{commit, corrupt, db_err, get, micros, write_tx};
 
-/// Inserts a batch in one transaction; `ON CONFLICT DO NOTHING` on
-/// (install_id, event_id) drops repeats within the batch and across batches.
+/// Inserts a batch in one transaction through the ingest fold (so rollups
+/// stay equal to the raw events); `ON CONFLICT DO NOTHING` on (install_id,
+/// event_id) drops repeats within the batch and across batches. Nothing is
+/// metered: these events carry no usage.
 pub(crate) async fn insert_events(
     pool: &SqlitePool,
     events: &[TelemetryEvent],
@@ -19,35 +21,15 @@ pub(crate) async fn insert_events(
     if events.is_empty() {
         return Ok(0);
     }
-    let received_at = micros(Utc::now());
+    let wrapped: Vec<IngestEvent> = events
+        .iter()
+        .map(|e| IngestEvent {
+            event: e.clone(),
+            usage: None,
+        })
+        .collect();
     let mut tx = write_tx(pool).await?;
-    let mut inserted = 0;
-    for e in events {
-        let done = sqlx::query(
-            "INSERT INTO telemetry_events (install_id, event_id, type, feature, user_hash, session, ts, \
-             user_agent, endpoint, duration_ms, status, error, props_json, received_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (install_id, event_id) DO NOTHING",
-        )
-        .bind(e.install_id.as_str())
-        .bind(&e.event_id)
-        .bind(e.event_type.as_str())
-        .bind(&e.feature)
-        .bind(&e.user)
-        .bind(&e.session)
-        .bind(micros(e.ts))
-        .bind(&e.user_agent)
-        .bind(&e.endpoint)
-        .bind(e.duration_ms.map(i64::from))
-        .bind(e.status.map(i64::from))
-        .bind(&e.error)
-        .bind(to_json(&e.props, "event props")?)
-        .bind(received_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        inserted += done.rows_affected();
-    }
+    let inserted = crate::ingest::write(&mut tx, &wrapped, None).await?;
     commit(tx).await?;
     Ok(inserted)
 }

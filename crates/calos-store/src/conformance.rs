@@ -27,7 +27,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod culture;
 mod facts;
+mod ingest;
 mod license_update;
 mod licenses;
 mod list;
@@ -36,6 +38,7 @@ mod misc;
 mod plans;
 mod support;
 mod telemetry;
+mod verify;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -45,7 +48,9 @@ use futures::FutureExt as _;
 use crate::Store;
 
 pub use accounts::*;
+pub use culture::*;
 pub use facts::*;
+pub use ingest::*;
 pub use license_update::*;
 pub use licenses::*;
 pub use list::*;
@@ -53,6 +58,7 @@ pub use list_order::*;
 pub use misc::*;
 pub use plans::*;
 pub use telemetry::*;
+pub use verify::*;
 
 /// A throwaway store for one test. `cleanup` removes whatever the store made
 /// (a temporary file, a throwaway database) and is called even when the test fails.
@@ -111,8 +117,15 @@ macro_rules! store_conformance_suite {
             api_tokens_expired_or_revoked_are_not_found,
             events_deduplicate_and_count,
             usage_totals_sum_within_window,
+            ingest_rollups_equal_recomputation,
+            ingest_meters_usage_in_its_period,
+            prune_keeps_rollups,
             branding_put_get_and_refusal,
             unicode_and_sql_metacharacters_round_trip,
+            signing_keys_first_rotate_and_list,
+            verify_writes_track_instances_and_domains,
+            culture_rollups_equal_recomputation,
+            culture_timezone_and_health_cache,
         );
     };
     (@checks $make:path; $($check:ident),* $(,)?) => {

@@ -7,6 +7,8 @@
 //! entry describing the change and write it in that same transaction, so a
 //! change and its audit record exist together or not at all.
 
+mod culture_fold;
+mod culture_store;
 mod error;
 mod ingest_store;
 mod models;
@@ -27,13 +29,20 @@ use calos_core::plan::{Plan, PlanSlug};
 use calos_core::stats::LicenseFacts;
 use calos_core::telemetry::{TelemetryEvent, UsageRecord};
 
+pub use culture_fold::{culture_delta, CultureDelta, SessionDelta};
+pub use culture_store::{CultureData, CultureStore, CultureWindow, HealthScore};
 pub use error::{StoreError, StoreResult};
-pub use ingest_store::IngestStore;
+pub use ingest_store::{
+    DailyUsers, IngestBatch, IngestEvent, IngestOutcome, IngestStore, MeteringTerms, PeriodUsage,
+    PruneReport, UsageDay,
+};
 pub use models::*;
-pub use verify_store::VerifyStore;
+pub use verify_store::{
+    DomainSeen, FoldedVerifications, Instance, SigningKeyRecord, VerifySeen, VerifyStore,
+};
 
 #[async_trait]
-pub trait Store: VerifyStore + IngestStore + Send + Sync + 'static {
+pub trait Store: VerifyStore + IngestStore + CultureStore + Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for logs and `/healthz`.
     fn backend(&self) -> &'static str;
 

@@ -7,33 +7,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::user::HashedUser;
 
-/// The event types the server accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventType {
-    PageView,
-    FeatureUsed,
-    ApiCall,
-    Usage,
-    SessionStart,
-    SessionEnd,
-    Error,
-    Custom,
-}
-
-impl EventType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::PageView => "page_view",
-            EventType::FeatureUsed => "feature_used",
-            EventType::ApiCall => "api_call",
-            EventType::Usage => "usage",
-            EventType::SessionStart => "session_start",
-            EventType::SessionEnd => "session_end",
-            EventType::Error => "error",
-            EventType::Custom => "custom",
-        }
-    }
-}
+/// The event types the server accepts (the protocol's own list).
+pub use calos_core::telemetry::EventType;
 
 /// One event to track. The user is a [`HashedUser`] so a raw id or e-mail
 /// cannot be sent by mistake.

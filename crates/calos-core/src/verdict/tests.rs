@@ -204,3 +204,39 @@ fn unknown_install_looks_like_a_bad_key_from_outside() {
         "\"VALID_IN_GRACE\""
     );
 }
+
+#[test]
+fn instance_rule_uses_seats_and_blocks_only_free_plans() {
+    let mut community = plan("community");
+    assert_eq!(
+        InstanceRule::for_plan(&community),
+        InstanceRule {
+            limit: None,
+            over_limit: OverLimitPolicy::Block
+        }
+    );
+    community
+        .limits
+        .insert(crate::plan::Meter::Seats, crate::plan::Limit::Max(2));
+    assert_eq!(InstanceRule::for_plan(&community).limit, Some(2));
+    let mut pro = plan("pro");
+    pro.limits
+        .insert(crate::plan::Meter::Seats, crate::plan::Limit::Max(0));
+    let rule = InstanceRule::for_plan(&pro);
+    assert_eq!(rule.over_limit, OverLimitPolicy::Warn);
+    assert_eq!(rule.limit, Some(1), "the asking instance always fits");
+}
+
+#[test]
+fn retired_keys_outlive_every_lease_and_grace() {
+    let policy = VerifyPolicy::default();
+    let plans = default_plans();
+    let life = longest_token_life(&plans, &policy);
+    for p in &plans {
+        let l = license(0);
+        let mut l = l;
+        l.plan = p.slug.clone();
+        let d = decide_for(&l, p, None);
+        assert!(d.grace_until - now() < life, "{}", p.slug.as_str());
+    }
+}

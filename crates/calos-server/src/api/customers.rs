@@ -59,6 +59,14 @@ pub struct CustomerItem {
     trial_ends_at: Option<DateTime<Utc>>,
     current_period_end: DateTime<Utc>,
     usage: ItemUsage,
+    health: ItemHealth,
+}
+
+/// The culture analyzer's health score (see `api::culture`), cached.
+#[derive(Serialize)]
+struct ItemHealth {
+    score: Option<u32>,
+    label: String,
 }
 
 #[derive(Serialize)]
@@ -83,9 +91,21 @@ pub async fn list(
         .collect();
     let query = parse_params(params, &plans, Utc::now())?;
     let page = state.store.list_licenses(&query).await?;
+    let licenses: Vec<&calos_core::license::License> =
+        page.items.iter().map(|i| &i.license).collect();
+    let plan_list: Vec<Plan> = plans.values().cloned().collect();
+    let mut health =
+        crate::culture::health_for(state.store.as_ref(), &licenses, &plan_list, query.now).await?;
     Ok(Json(ListResponse {
         success: true,
-        customers: page.items.into_iter().map(|i| render(i, &plans)).collect(),
+        customers: page
+            .items
+            .into_iter()
+            .map(|i| {
+                let h = health.remove(&i.license.install_id);
+                render(i, &plans, h)
+            })
+            .collect(),
         total: page.total,
         page: page.page,
         per_page: page.per_page,
@@ -179,7 +199,11 @@ fn parse_sort(raw: &str) -> Option<LicenseSort> {
     })
 }
 
-fn render(item: LicenseListItem, plans: &BTreeMap<PlanSlug, Plan>) -> CustomerItem {
+fn render(
+    item: LicenseListItem,
+    plans: &BTreeMap<PlanSlug, Plan>,
+    health: Option<calos_store::HealthScore>,
+) -> CustomerItem {
     let plan = plans.get(&item.license.plan);
     let limit = plan.map_or(Limit::Unlimited, |p| p.limit(Meter::ApiRequests));
     let l = item.license;
@@ -199,6 +223,16 @@ fn render(item: LicenseListItem, plans: &BTreeMap<PlanSlug, Plan>) -> CustomerIt
             api_requests: MeterUse::new(item.api_requests_this_period, limit),
             events_last30_days: item.events_last_30_days,
         },
+        health: health.map_or(
+            ItemHealth {
+                score: None,
+                label: "not enough data".to_owned(),
+            },
+            |h| ItemHealth {
+                score: h.score,
+                label: h.label,
+            },
+        ),
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod audit;
 mod create_license;
+mod culture;
 mod customers;
 pub mod health;
 mod license_actions;
@@ -13,6 +14,8 @@ mod plans;
 mod profile;
 mod revoke;
 mod stats;
+mod usage;
+pub mod v1;
 mod views;
 
 use axum::routing::{get, post, put};
@@ -31,6 +34,12 @@ pub fn enterprise_router() -> Router<AppState> {
             axum::routing::patch(license_actions::update_details),
         )
         .route("/customer/{install_id}/profile", get(profile::show))
+        .route("/customer/{install_id}/usage", get(usage::show))
+        .route("/customer/{install_id}/culture", get(culture::show))
+        .route(
+            "/customer/{install_id}/timezone",
+            put(culture::set_timezone),
+        )
         .route(
             "/customer/{install_id}/update-tier",
             post(license_actions::update_tier),

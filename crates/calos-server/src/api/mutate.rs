@@ -56,6 +56,8 @@ pub async fn apply(
                 serde_json::to_value(&next).ok(),
             );
             let license = state.store.update_license(&next, &audit).await?;
+            // The verify path must see a revoke, suspend or tier change at once.
+            state.license_cache.invalidate(install_id.as_str());
             tracing::info!(install_id = %install_id, action = command.action(), "license changed");
             Ok(Outcome {
                 license,

@@ -80,6 +80,8 @@ pub async fn put(
         serde_json::to_value(&plan).ok(),
     );
     state.store.put_plan(&plan, &audit).await?;
+    // Every cached license on this plan now decides differently.
+    state.license_cache.invalidate_all();
     Ok(JsonResponse(PutResponse {
         success: true,
         created: before.is_none(),

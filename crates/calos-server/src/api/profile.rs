@@ -1,11 +1,9 @@
 //! `GET /api/enterprise/customer/{installId}/profile`: one license with its
 //! customer, plan, usage this period, recent telemetry, branding and history.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, State};
 use axum::Json;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use serde::Serialize;
 
 use calos_core::audit::AuditRecord;
@@ -13,11 +11,12 @@ use calos_core::auth::Permission;
 use calos_core::branding::Branding;
 use calos_core::customer::Customer;
 use calos_core::license::License;
-use calos_core::plan::{Meter, Plan, UsageType};
-use calos_store::{AuditQuery, EventCount, UsageTotal};
+use calos_core::plan::Plan;
+use calos_store::{AuditQuery, EventCount};
 
 use super::mutate;
-use super::views::{AuditView, LicenseView, MeterUse};
+use super::usage::{current_period, CurrentPeriod};
+use super::views::{AuditView, LicenseView};
 use crate::app::AppState;
 use crate::auth::AdminUser;
 use crate::error::ApiResult;
@@ -38,26 +37,12 @@ struct Profile<'a> {
     customer: Option<&'a Customer>,
     plan: Option<&'a Plan>,
     entitled_features: Vec<String>,
-    usage: Usage,
+    /// The current billing period per meter, as `GET …/usage` reports it.
+    usage: Option<CurrentPeriod>,
     telemetry: Telemetry<'a>,
     branding: Option<&'a Branding>,
     domains: Vec<&'a str>,
     history: Vec<AuditView<'a>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Usage {
-    period_start: DateTime<Utc>,
-    period_end: DateTime<Utc>,
-    meters: Vec<MeterRow>,
-}
-
-#[derive(Serialize)]
-struct MeterRow {
-    meter: &'static str,
-    #[serde(flatten)]
-    usage: MeterUse,
 }
 
 #[derive(Serialize)]
@@ -88,25 +73,24 @@ pub async fn show(
         target_id: Some(install_id.to_string()),
         limit: HISTORY_LIMIT,
     };
-    let (customer, plan, totals, events, branding, history) = tokio::try_join!(
+    let (customer, plan, events, branding, history) = tokio::try_join!(
         state.store.get_customer(license.customer_id),
         state.store.get_plan(&license.plan),
-        state.store.usage_totals(
-            &install_id,
-            license.current_period_start,
-            license.current_period_end
-        ),
         state
             .store
             .event_counts(&install_id, now - Duration::days(30), TELEMETRY_ROWS),
         state.store.get_branding(&install_id),
         state.store.list_audit(&history_query),
     )?;
+    let usage = match &plan {
+        Some(plan) => Some(current_period(&state, &license, plan).await?),
+        None => None,
+    };
     let profile = render(
         &license,
         customer.as_ref(),
         plan.as_ref(),
-        &totals,
+        usage,
         &events,
         branding.as_ref(),
         &history,
@@ -122,7 +106,7 @@ fn render<'a>(
     license: &'a License,
     customer: Option<&'a Customer>,
     plan: Option<&'a Plan>,
-    totals: &[UsageTotal],
+    usage: Option<CurrentPeriod>,
     events: &'a [EventCount],
     branding: Option<&'a Branding>,
     history: &'a [AuditRecord],
@@ -132,11 +116,7 @@ fn render<'a>(
         customer,
         plan,
         entitled_features: plan.map(Plan::entitled_features).unwrap_or_default(),
-        usage: Usage {
-            period_start: license.current_period_start,
-            period_end: license.current_period_end,
-            meters: meters(license, plan, totals),
-        },
+        usage,
         telemetry: Telemetry {
             last30_days: events
                 .iter()
@@ -150,74 +130,5 @@ fn render<'a>(
         branding,
         domains: license.domains.iter().map(|d| d.as_str()).collect(),
         history: history.iter().map(AuditView::new).collect(),
-    }
-}
-
-/// Usage folded per meter (both POS channels draw on one), plus the domains
-/// the license lists, each against the plan's limit.
-fn meters(license: &License, plan: Option<&Plan>, totals: &[UsageTotal]) -> Vec<MeterRow> {
-    let mut used: BTreeMap<Meter, i64> = UsageType::ALL.iter().map(|u| (u.meter(), 0)).collect();
-    for t in totals {
-        *used.entry(t.usage_type.meter()).or_default() += t.quantity;
-    }
-    used.insert(
-        Meter::Domains,
-        i64::try_from(license.domains.len()).unwrap_or(i64::MAX),
-    );
-    let limit = |m: Meter| plan.map_or(calos_core::plan::Limit::Unlimited, |p| p.limit(m));
-    Meter::ALL
-        .into_iter()
-        .filter_map(|m| used.get(&m).map(|u| (m, *u)))
-        .map(|(m, u)| MeterRow {
-            meter: m.as_str(),
-            usage: MeterUse::new(u, limit(m)),
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use calos_core::plan::default_plans;
-
-    #[test]
-    fn pos_channels_fold_into_one_meter() {
-        let community = default_plans()
-            .into_iter()
-            .find(|p| p.slug.as_str() == "community")
-            .unwrap();
-        let license: License = serde_json::from_value(serde_json::json!({
-            "installId": "demo-install-abc123456789abcdef", "customerId": 1, "plan": "community",
-            "billingPeriod": "monthly", "status": "active", "trialEndsAt": null, "convertedAt": null,
-            "currentPeriodStart": "2024-01-01T00:00:00Z", "currentPeriodEnd": "2024-02-01T00:00:00Z",
-            "endsAt": null, "statusReason": null, "notes": "", "domains": ["a.example.com"],
-            "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-01T00:00:00Z", "version": 0,
-            "lastSeenAt": null
-        }))
-        .unwrap();
-        let totals = [
-            UsageTotal {
-                usage_type: UsageType::PosInPerson,
-                quantity: 30,
-                amount_minor: 0,
-            },
-            UsageTotal {
-                usage_type: UsageType::PosOnline,
-                quantity: 20,
-                amount_minor: 0,
-            },
-        ];
-        let rows = meters(&license, Some(&community), &totals);
-        let pos = rows.iter().find(|r| r.meter == "pos_transactions").unwrap();
-        assert_eq!(
-            (pos.usage.used, pos.usage.limit, pos.usage.percent),
-            (50, Some(100), Some(50.0))
-        );
-        let domains = rows.iter().find(|r| r.meter == "domains").unwrap();
-        assert_eq!(domains.usage.used, 1);
-        assert!(
-            rows.iter().all(|r| r.meter != "seats"),
-            "seats are not metered yet"
-        );
     }
 }

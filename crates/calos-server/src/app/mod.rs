@@ -3,7 +3,7 @@
 //! background workers stop with the same signal.
 
 mod middleware;
-mod router;
+pub mod router;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,6 +17,8 @@ use calos_core::plan::default_plans;
 use calos_store::Store;
 
 use crate::config::Config;
+use crate::ingest::limits::TelemetryLimits;
+use crate::licensing::{LicenseCache, Licensing};
 use crate::secrets::{KeySource, LicenseKeyHasher, MasterKey};
 use crate::store::open_store;
 use crate::workers;
@@ -29,6 +31,12 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub hasher: Arc<LicenseKeyHasher>,
     pub config: Arc<Config>,
+    /// Authenticated licenses for the public API (verify, telemetry).
+    pub license_cache: Arc<LicenseCache>,
+    /// Signing keys, instances, batched writes and limits of the verify endpoint.
+    pub licensing: Arc<Licensing>,
+    /// Telemetry events per minute per install, by plan.
+    pub telemetry_limits: Arc<TelemetryLimits>,
 }
 
 impl AppState {
@@ -42,12 +50,14 @@ impl AppState {
             .context("cannot seed the default plans")?;
         let (master, key_source) =
             MasterKey::load(&config).context("cannot load the master key")?;
-        let hasher = LicenseKeyHasher::new(&master)?;
-        let state = AppState {
-            store,
-            hasher: Arc::new(hasher),
-            config: Arc::new(config),
-        };
+        let hasher = Arc::new(LicenseKeyHasher::new(&master)?);
+        let state = AppState::from_parts(store, hasher, &master, config)?;
+        state
+            .licensing
+            .keys
+            .load(state.store.as_ref())
+            .await
+            .context("cannot load the signing keys")?;
         Ok((
             state,
             OpenReport {
@@ -55,6 +65,33 @@ impl AppState {
                 key_source,
             },
         ))
+    }
+}
+
+impl AppState {
+    /// The state over an opened store and a loaded key: builds the caches
+    /// and limiters every handler shares.
+    pub fn from_parts(
+        store: Arc<dyn Store>,
+        hasher: Arc<LicenseKeyHasher>,
+        master: &MasterKey,
+        config: Config,
+    ) -> anyhow::Result<AppState> {
+        let license_cache = Arc::new(LicenseCache::new(
+            store.clone(),
+            hasher.clone(),
+            config.license_cache_ttl,
+        ));
+        let licensing = Arc::new(Licensing::new(master, &config)?);
+        let config_limits = config.telemetry_events_per_minute;
+        Ok(AppState {
+            store,
+            hasher,
+            config: Arc::new(config),
+            license_cache,
+            licensing,
+            telemetry_limits: Arc::new(TelemetryLimits::new(config_limits)),
+        })
     }
 }
 

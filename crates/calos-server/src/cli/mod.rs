@@ -3,10 +3,12 @@
 
 mod admin;
 pub mod bootstrap;
+mod keys;
 mod listing;
 mod serve;
 mod setup;
 mod tokens;
+mod verify_token;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -61,6 +63,29 @@ enum Command {
     /// Inspect plans.
     #[command(subcommand)]
     Plans(PlansCommand),
+    /// Manage the keys verdicts are signed with.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Check a verdict token offline and print its claims; non-zero exit unless valid.
+    VerifyToken {
+        token: String,
+        /// Verify against the JWKS at this URL (http) instead of the store's keys.
+        #[arg(long, value_name = "URL", conflicts_with = "key_file")]
+        jwks: Option<String>,
+        /// Verify against a JWKS document in this file.
+        #[arg(long, value_name = "PATH")]
+        key_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Make a new active signing key; old keys stay published until their tokens run out.
+    Rotate,
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -230,6 +255,13 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             output,
         }) => listing::licenses(&config, status, tier, output).await,
         Command::Plans(PlansCommand::List { output }) => listing::plans(&config, output).await,
+        Command::Keys(KeysCommand::Rotate) => keys::rotate(&config).await,
+        Command::Keys(KeysCommand::List { output }) => keys::list(&config, output).await,
+        Command::VerifyToken {
+            token,
+            jwks,
+            key_file,
+        } => verify_token::verify_token(&config, &token, jwks, key_file).await,
     }
 }
 

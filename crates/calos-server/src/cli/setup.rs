@@ -63,11 +63,7 @@ pub async fn setup(config: Config, with_demo: bool) -> anyhow::Result<()> {
         }
     }
 
-    let state = AppState {
-        store,
-        hasher: std::sync::Arc::new(hasher),
-        config: std::sync::Arc::new(config),
-    };
+    let state = AppState::from_parts(store, std::sync::Arc::new(hasher), &master, config)?;
     let summary = if with_demo {
         println!("[5/{steps}] demo data");
         let s = load_demo(&state, &mut |line: &str| println!("      {line}"))

@@ -30,6 +30,9 @@ pub struct DemoCustomer {
     /// Changes after creation, oldest first.
     pub history: Vec<HistoryStep>,
     pub branding: Option<Branding>,
+    /// The customer's UTC offset as the vendor recorded it (the time zone
+    /// its people work in), which the culture analysis reads hours in.
+    pub timezone_offset_minutes: Option<i32>,
     /// Sorted by time; event ids `demo-1`, `demo-2`, … in that order.
     pub events: Vec<TelemetryEvent>,
     /// Sorted by time.
@@ -75,10 +78,9 @@ fn customer(profile: &'static Profile, now: DateTime<Utc>) -> anyhow::Result<Dem
                 .last()
                 .map_or(&license, |step| &step.license)
                 .current_period_start;
-            let (calls, units) =
-                usage::metered_api(metered, &install_id, &days, period_start, &mut rng)?;
+            // Each call meters one API request at ingest, so no separate units.
+            let calls = usage::metered_api(metered, &install_id, &days, period_start, &mut rng)?;
             events.extend(calls);
-            usage.extend(units);
         }
     }
     // Stable sorts: equal timestamps keep generation order, so ids are deterministic.
@@ -117,6 +119,7 @@ fn customer(profile: &'static Profile, now: DateTime<Utc>) -> anyhow::Result<Dem
         license,
         history,
         branding,
+        timezone_offset_minutes: profile.activity.as_ref().map(|a| a.tz_offset_hours * 60),
         events,
         usage,
     })

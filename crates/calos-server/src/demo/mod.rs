@@ -10,6 +10,7 @@ mod days;
 mod events;
 mod generate;
 mod history;
+mod ingest;
 mod profiles;
 mod spec;
 mod usage;
@@ -32,11 +33,6 @@ pub use generate::{generate, DemoCustomer, DEMO_SEED};
 pub use history::HistoryStep;
 pub use profiles::DEMO_INSTALL_ID;
 
-/// Events per `insert_events` call.
-const EVENT_BATCH: usize = 500;
-/// Records per `insert_usage` call.
-const USAGE_BATCH: usize = 1_000;
-
 /// What [`load`] did.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -45,7 +41,9 @@ pub struct DemoSummary {
     pub already_present: bool,
     pub customers: u64,
     pub licenses: u64,
+    /// Telemetry events ingested (not counting `usage` events).
     pub events: u64,
+    /// `usage` events ingested (each `api_call` event meters an API request too).
     pub usage_records: u64,
     pub demo_install_id: String,
     /// The demo install's license key, shown once; `None` when nothing was created.
@@ -119,20 +117,38 @@ pub async fn load(
                 format!(" (history: {})", history.join(", "))
             }
         ));
-        let mut events = 0;
-        for batch in demo.events.chunks(EVENT_BATCH) {
-            events += store
-                .insert_events(batch)
-                .await
-                .with_context(|| format!("writing demo events of {label}"))?;
-        }
-        let mut usage = 0;
-        for batch in demo.usage.chunks(USAGE_BATCH) {
-            usage += store
-                .insert_usage(batch)
-                .await
-                .with_context(|| format!("writing demo usage of {label}"))?;
-        }
+        let stored = store
+            .get_license(install_id)
+            .await?
+            .with_context(|| format!("demo license of {label} vanished"))?;
+        let plan = store
+            .get_plan(&stored.plan)
+            .await?
+            .with_context(|| format!("plan {} of {label} is missing", stored.plan))?;
+        let oldest = demo
+            .events
+            .first()
+            .map(|e| e.ts)
+            .into_iter()
+            .chain(demo.usage.first().map(|u| u.at))
+            .min();
+        let wire = demo
+            .events
+            .iter()
+            .map(ingest::wire_event)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let events = ingest::send(store, &stored, &plan, &wire, now, oldest)
+            .await
+            .with_context(|| format!("writing demo events of {label}"))?;
+        let wire: Vec<_> = demo
+            .usage
+            .iter()
+            .enumerate()
+            .map(|(n, u)| ingest::wire_usage(n + 1, u, plan.currency.as_str()))
+            .collect();
+        let usage = ingest::send(store, &stored, &plan, &wire, now, oldest)
+            .await
+            .with_context(|| format!("writing demo usage of {label}"))?;
         summary.events += events;
         summary.usage_records += usage;
         progress(&format!("{label}: {events} events, {usage} usage records"));
@@ -150,6 +166,20 @@ pub async fn load(
                 .put_branding(branding, &audit)
                 .await
                 .with_context(|| format!("writing demo branding of {label}"))?;
+        }
+        if let Some(offset) = demo.timezone_offset_minutes {
+            let audit = audit(
+                current.created_at,
+                Actor::Cli,
+                "demo.set_timezone",
+                install_id,
+                None,
+                Some(serde_json::json!({ "timezoneOffsetMinutes": offset })),
+            );
+            store
+                .set_customer_timezone(install_id, Some(offset), &audit)
+                .await
+                .with_context(|| format!("writing the time zone of {label}"))?;
         }
         if *install_id == demo_install {
             summary.demo_license_key = Some(key.expose().to_owned());

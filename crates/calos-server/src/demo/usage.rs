@@ -8,7 +8,7 @@ use rand::Rng;
 use serde_json::json;
 
 use calos_core::ids::InstallId;
-use calos_core::plan::UsageType;
+
 use calos_core::telemetry::{EventType, TelemetryEvent, UsageRecord};
 
 use super::days::{instant_between, spread, total_for, Day};
@@ -51,16 +51,16 @@ pub fn generate(
 
 /// The metered API calls: before the current period at the given rate, and
 /// exactly `in_current_period` from `period_start` to the window's end.
-/// Each call is an `api_call` event and one `api_request` unit.
+/// Each call is an `api_call` event, which meters one API request at ingest.
 pub fn metered_api(
     spec: &MeteredApi,
     install_id: &InstallId,
     days: &[Day],
     period_start: DateTime<Utc>,
     rng: &mut impl Rng,
-) -> anyhow::Result<(Vec<TelemetryEvent>, Vec<UsageRecord>)> {
+) -> anyhow::Result<Vec<TelemetryEvent>> {
     let (Some(first), Some(last)) = (days.first(), days.last()) else {
-        return Ok((Vec::new(), Vec::new()));
+        return Ok(Vec::new());
     };
     let window_end = last.to;
     if period_start >= window_end {
@@ -86,7 +86,6 @@ pub fn metered_api(
     }
 
     let mut events = Vec::with_capacity(times.len());
-    let mut usage = Vec::with_capacity(times.len());
     for ts in times {
         let index = rng.gen_range(0..spec.endpoints.len().max(1));
         let path = spec
@@ -102,13 +101,6 @@ pub fn metered_api(
         e.duration_ms = Some(rng.gen_range(40..=420));
         e.props.insert("method".into(), json!("GET"));
         events.push(e);
-        usage.push(UsageRecord {
-            install_id: install_id.clone(),
-            usage_type: UsageType::ApiRequest,
-            quantity: 1,
-            amount_minor: None,
-            at: ts,
-        });
     }
-    Ok((events, usage))
+    Ok(events)
 }

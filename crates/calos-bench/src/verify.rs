@@ -1,0 +1,271 @@
+//! `bench verify`: the real server (SQLite, then PostgreSQL when reachable)
+//! with 10k licenses, loaded over loopback HTTP by 64 connections; then the
+//! floor: the same HTTP stack (axum + hyper, the server's middleware layers,
+//! our JSON extractor) answering a verify-shaped POST with an Ed25519-signed
+//! token and no lookup at all.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::routing::post;
+use base64::Engine;
+use chrono::Utc;
+use sqlx::Connection;
+
+use calos_core::customer::{DisplayText, Email, NewCustomer, Notes};
+use calos_core::ids::{InstallId, LicenseKey};
+use calos_core::license::{BillingPeriod, License, LicenseTerms};
+use calos_core::plan::PlanSlug;
+use calos_core::protocol::{LicenseClaims, VerifyRequest, ISSUER};
+use calos_core::verdict::VerdictCode;
+use calos_server::app::{self, AppState};
+use calos_server::config::{Config, Secret};
+use calos_server::extract::Json;
+use calos_server::licensing::keys::ActiveKey;
+use calos_store::{CustomerRef, NewLicense};
+
+use crate::load::{self, Figures};
+
+const LICENSES: usize = 10_000;
+const CONNECTIONS: usize = 64;
+const WARMUP: Duration = Duration::from_secs(2);
+const MEASURE: Duration = Duration::from_secs(10);
+
+pub async fn run() -> anyhow::Result<()> {
+    println!(
+        "verify: {LICENSES} licenses, {CONNECTIONS} connections, {}s per run after a {}s warm-up",
+        MEASURE.as_secs(),
+        WARMUP.as_secs()
+    );
+    let mut results: Vec<(&str, Figures)> = Vec::new();
+
+    let dir = tempfile::tempdir()?;
+    let sqlite_url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let (figures, key) = bench_server(&sqlite_url, dir.path()).await?;
+    println!("sqlite    {figures}");
+    results.push(("sqlite", figures));
+
+    let pg_admin = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    match create_pg_db(&pg_admin).await {
+        Ok((url, name)) => {
+            let outcome = bench_server(&url, dir.path()).await;
+            drop_pg_db(&pg_admin, &name).await;
+            let (figures, _) = outcome?;
+            println!("postgres  {figures}");
+            results.push(("postgres", figures));
+        }
+        Err(e) => println!("postgres  skipped: {e:#}"),
+    }
+
+    let floor = bench_floor(key).await?;
+    println!("floor     {floor}");
+    for (name, f) in &results {
+        println!(
+            "{name:<9} = {:.0}% of the floor's throughput, p99 {:.2}x the floor's",
+            f.per_second * 100.0 / floor.per_second,
+            f.p99.as_secs_f64() / floor.p99.as_secs_f64().max(f64::EPSILON)
+        );
+    }
+    Ok(())
+}
+
+/// Starts the real server on `url`, fills it, loads it; returns the figures
+/// and its signing key (for the floor).
+async fn bench_server(
+    url: &str,
+    dir: &std::path::Path,
+) -> anyhow::Result<(Figures, Arc<ActiveKey>)> {
+    let config = Config {
+        port: 0,
+        bind: [127, 0, 0, 1].into(),
+        database_url: url.to_owned(),
+        data_dir: dir.to_path_buf(),
+        master_key: Some(Secret::new(
+            base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
+        )),
+        // One client IP and 4 requests/s per license: high limits keep the
+        // limiter's cost in the measurement without refusing anything.
+        verify_per_install_per_minute: 1_000_000,
+        verify_per_ip_per_minute: u32::MAX,
+        ..Config::default()
+    };
+    let (listener, addr, state) = app::build(config).await?;
+    let started = Instant::now();
+    let bodies = Arc::new(fill(&state).await?);
+    println!(
+        "  {} licenses stored in {:.1}s ({})",
+        bodies.len(),
+        started.elapsed().as_secs_f64(),
+        state.store.backend()
+    );
+    let key = state.licensing.keys.active().context("no signing key")?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app::run(listener, state.clone(), async move {
+        let _ = stop_rx.await;
+    }));
+    let target = format!("http://{addr}/api/v1/license/verify");
+    // First pass loads every license into the cache; then a warm-up.
+    load::run(&target, bodies.clone(), CONNECTIONS, Duration::from_secs(3)).await?;
+    load::run(&target, bodies.clone(), CONNECTIONS, WARMUP).await?;
+    let figures = load::run(&target, bodies, CONNECTIONS, MEASURE).await?;
+    let _ = stop_tx.send(());
+    server.await.context("server task")??;
+    Ok((figures, key))
+}
+
+/// Stores the licenses and returns one verify body per license.
+async fn fill(state: &AppState) -> anyhow::Result<Vec<Vec<u8>>> {
+    let now = Utc::now();
+    let mut bodies = Vec::with_capacity(LICENSES);
+    for n in 0..LICENSES {
+        let install_id = InstallId::parse(&format!("bench-install-{n:06}"))?;
+        let mut secret = [0u8; 32];
+        secret[..8].copy_from_slice(&(n as u64).to_le_bytes());
+        let key = LicenseKey::from_random_bytes(secret);
+        let license = License::create(
+            LicenseTerms {
+                install_id: install_id.clone(),
+                customer_id: 0,
+                plan: PlanSlug::parse("pro")?,
+                billing_period: BillingPeriod::Monthly,
+                trial_days: 0,
+                notes: Notes::parse("")?,
+                domains: Vec::new(),
+            },
+            now,
+        );
+        let new = NewLicense {
+            customer: CustomerRef::New(NewCustomer {
+                name: DisplayText::parse("name", &format!("Bench {n}"))?,
+                email: Email::parse(&format!("bench{n}@example.com"))?,
+                company: None,
+            }),
+            license,
+            key_hash: state.hasher.hash(&key),
+        };
+        let audit = calos_core::audit::AuditEntry {
+            at: now,
+            actor: calos_core::audit::Actor::System,
+            action: "license.create".into(),
+            target_type: "license".into(),
+            target_id: install_id.to_string(),
+            before: None,
+            after: None,
+            ip: None,
+        };
+        // Already there from an earlier run on the same database: fine.
+        match state.store.create_license(&new, &audit).await {
+            Ok(_) | Err(calos_store::StoreError::Conflict { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        bodies.push(serde_json::to_vec(&VerifyRequest {
+            install_id: install_id.to_string(),
+            license_key: key.expose().to_owned(),
+            domain: Some("app.example.com".into()),
+            instance_id: "bench-node-1".into(),
+            version: Some("1.0.0".into()),
+            nonce: format!("nonce-{n}"),
+        })?);
+    }
+    Ok(bodies)
+}
+
+/// The floor: the same middleware stack and extractor, parsing the same body
+/// and signing fixed claims with the same key, but no lookup at all.
+async fn bench_floor(key: Arc<ActiveKey>) -> anyhow::Result<Figures> {
+    let config = Config::default();
+    let routes = axum::Router::new().route(
+        "/api/v1/license/verify",
+        post(move |Json(req): Json<VerifyRequest>| {
+            let key = key.clone();
+            async move {
+                let now = Utc::now().timestamp();
+                let claims = LicenseClaims {
+                    iss: ISSUER.to_owned(),
+                    install_id: req.install_id,
+                    instance_id: req.instance_id,
+                    valid: true,
+                    code: VerdictCode::Valid,
+                    message: "license valid".into(),
+                    warning: None,
+                    tier: "pro".into(),
+                    tier_name: "Pro".into(),
+                    features: vec!["whiteLabel".into()],
+                    limits: Default::default(),
+                    allowed_domains: Vec::new(),
+                    iat: now,
+                    exp: now + 3600,
+                    grace_until: now + 7200,
+                    refresh_after: now + 900,
+                    nonce: req.nonce,
+                    verification_interval: 168,
+                    period_end: None,
+                };
+                match jsonwebtoken::encode(&key.header, &claims, &key.encoding) {
+                    Ok(token) => Ok(axum::Json(serde_json::json!({ "token": token }))),
+                    Err(_) => Err(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
+                }
+            }
+        }),
+    );
+    let router = app::router::with_request_layers(
+        app::router::with_body_limits(routes, config.body_limit_bytes),
+        &config,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stop_rx.await;
+            })
+            .await
+    });
+    let bodies = Arc::new(
+        (0..LICENSES)
+            .map(|n| {
+                serde_json::to_vec(&VerifyRequest {
+                    install_id: format!("bench-install-{n:06}"),
+                    license_key: format!("calos_lk_{}", "0".repeat(64)),
+                    domain: Some("app.example.com".into()),
+                    instance_id: "bench-node-1".into(),
+                    version: Some("1.0.0".into()),
+                    nonce: format!("nonce-{n}"),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    );
+    let target = format!("http://{addr}/api/v1/license/verify");
+    load::run(&target, bodies.clone(), CONNECTIONS, WARMUP).await?;
+    let figures = load::run(&target, bodies, CONNECTIONS, MEASURE).await?;
+    let _ = stop_tx.send(());
+    server.await.context("floor task")??;
+    Ok(figures)
+}
+
+pub(crate) async fn create_pg_db(admin_url: &str) -> anyhow::Result<(String, String)> {
+    let mut conn = sqlx::PgConnection::connect(admin_url)
+        .await
+        .with_context(|| format!("PostgreSQL at {admin_url} is unreachable"))?;
+    let name = format!("calos_bench_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await?;
+    let _ = conn.close().await;
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .context("database URL has no path")?;
+    Ok((format!("{base}/{name}"), name))
+}
+
+pub(crate) async fn drop_pg_db(admin_url: &str, name: &str) {
+    if let Ok(mut conn) = sqlx::PgConnection::connect(admin_url).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await;
+        let _ = conn.close().await;
+    }
+}

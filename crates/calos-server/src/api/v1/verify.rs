@@ -1,0 +1,192 @@
+//! `POST /api/v1/license/verify`: a deployment proves its license and gets a
+//! signed verdict. Every verdict, valid or not, is 200 with a token; only a
+//! malformed request is a 4xx error. Rate limits answer 429 with
+//! `Retry-After` and a signed `RATE_LIMITED` token.
+//!
+//! Reads come from the in-memory license cache; the writes a request causes
+//! (instance, domain, last seen) are batched ([`crate::licensing::writes`]).
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde_json::json;
+
+use calos_core::customer::Domain;
+use calos_core::protocol::{LicenseClaims, VerifyRequest};
+use calos_core::verdict::{decide, InstanceRule, VerdictCode, VerifyFacts};
+use calos_core::InvalidValue;
+use calos_store::VerifySeen;
+
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ClientIp, Json};
+use crate::licensing::verdict::{licensed_claims, refusal_claims, sign, BAD_CREDENTIALS};
+use crate::licensing::AuthFailure;
+use crate::ratelimit::RetryAfter;
+
+pub async fn verify(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Json(req): Json<VerifyRequest>,
+) -> ApiResult<Response> {
+    check_shape(&req)?;
+    let now = Utc::now();
+    let licensing = &state.licensing;
+
+    if let Err(wait) = licensing.per_ip.check(ip.as_deref().unwrap_or("unknown")) {
+        tracing::info!(ip = ?ip, "verify rate limited per IP");
+        return rate_limited(&state, &req, wait);
+    }
+
+    let cached = match state
+        .license_cache
+        .authenticate(&req.install_id, &req.license_key)
+        .await
+    {
+        Ok(c) => c,
+        Err(AuthFailure::Store(e)) => return Err(e.into()),
+        Err(failure) => {
+            // The truth goes to the log; outside, both read BAD_LICENSE_KEY.
+            let truth = match failure {
+                AuthFailure::UnknownInstall => VerdictCode::UnknownInstall,
+                _ => VerdictCode::BadLicenseKey,
+            };
+            tracing::info!(install_id = %req.install_id, code = truth.as_str(), ip = ?ip, "verify refused");
+            let claims = refusal_claims(truth, BAD_CREDENTIALS, &req, &licensing.policy, now);
+            return signed(&state, StatusCode::OK, &claims, None);
+        }
+    };
+
+    // Per install only after the key is proven: nobody can use up a
+    // deployment's allowance by sending wrong keys under its install id.
+    if let Err(wait) = licensing
+        .per_install
+        .check(cached.license.install_id.as_str())
+    {
+        tracing::info!(install_id = %req.install_id, "verify rate limited per install");
+        return rate_limited(&state, &req, wait);
+    }
+
+    // The cache holds the stored license; time may have moved it on since.
+    let license = cached
+        .license
+        .advance_time(now)
+        .unwrap_or_else(|| cached.license.clone());
+    let domain = req.domain.as_deref().and_then(|d| Domain::parse(d).ok());
+    let active_instances = licensing
+        .instances
+        .touch(
+            state.store.as_ref(),
+            &license.install_id,
+            &req.instance_id,
+            now,
+        )
+        .await?;
+    let rule = InstanceRule::for_plan(&cached.plan);
+    let decision = decide(
+        &VerifyFacts {
+            license: &license,
+            plan: &cached.plan,
+            domain: domain.as_ref(),
+            active_instances,
+            instance_limit: rule.limit,
+            over_limit: rule.over_limit,
+            now,
+        },
+        &licensing.policy,
+    );
+    licensing.writes.push(VerifySeen {
+        install_id: license.install_id.clone(),
+        instance_id: req.instance_id.clone(),
+        domain: domain.as_ref().map(|d| d.to_string()),
+        version: req.version.clone(),
+        ip: ip.clone(),
+        user_agent: user_agent(&headers),
+        at: now,
+    });
+    if !decision.valid {
+        tracing::info!(install_id = %req.install_id, code = decision.code.as_str(), "verify: not valid");
+    }
+    let claims = licensed_claims(&license, &cached.plan, &decision, &req, now);
+    signed(&state, StatusCode::OK, &claims, None)
+}
+
+fn rate_limited(state: &AppState, req: &VerifyRequest, wait: RetryAfter) -> ApiResult<Response> {
+    let claims = refusal_claims(
+        VerdictCode::RateLimited,
+        "too many verify requests; retry later",
+        req,
+        &state.licensing.policy,
+        Utc::now(),
+    );
+    signed(state, StatusCode::TOO_MANY_REQUESTS, &claims, Some(wait))
+}
+
+/// The JSON answer: `{"token", "code", "valid"}`. On 429 it also carries our
+/// usual error object and a `Retry-After` header.
+fn signed(
+    state: &AppState,
+    status: StatusCode,
+    claims: &LicenseClaims,
+    retry: Option<RetryAfter>,
+) -> ApiResult<Response> {
+    let key = state
+        .licensing
+        .keys
+        .active()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no signing key loaded")))?;
+    let token = sign(&key, claims).map_err(ApiError::internal)?;
+    let mut body = json!({
+        "token": token,
+        "code": claims.code,
+        "valid": claims.valid,
+    });
+    if let Some(wait) = retry {
+        body["error"] = json!({
+            "code": "rate_limited",
+            "message": format!("too many requests; retry after {} s", wait.secs()),
+        });
+    }
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Some(wait) = retry {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait.secs()));
+    }
+    Ok(response)
+}
+
+/// Refuses requests no deployment would send (4xx, never a token): sizes
+/// are bounded so a client cannot make us sign or store arbitrary text.
+fn check_shape(req: &VerifyRequest) -> Result<(), InvalidValue> {
+    let field = |name: &'static str, value: &str, max: usize| {
+        if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
+            Err(InvalidValue::new(
+                name,
+                format!("must be 1 to {max} characters without control characters"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    field("installId", &req.install_id, 128)?;
+    field("licenseKey", &req.license_key, 256)?;
+    field("instanceId", &req.instance_id, 128)?;
+    field("nonce", &req.nonce, 256)?;
+    if let Some(v) = &req.version {
+        field("version", v, 64)?;
+    }
+    if let Some(d) = &req.domain {
+        field("domain", d, 253)?;
+    }
+    Ok(())
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().filter(|c| !c.is_control()).take(256).collect())
+}

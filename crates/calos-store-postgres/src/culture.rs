@@ -1,0 +1,435 @@
+//! [`CultureStore`] for PostgreSQL: the culture rollups folded at ingest
+//! (rows upserted in key order, so concurrent batches lock in one order), and
+//! the analyzer's reads — a fixed number of statements for any number of
+//! installs (installs are bound in chunks only to bound statement size).
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::TimeDelta;
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder, Row, Transaction};
+
+use calos_core::audit::AuditEntry;
+use calos_core::culture::{MeterDay, SessionSpan};
+use calos_core::ids::InstallId;
+use calos_core::plan::Meter;
+use calos_core::rollup::{RollupCounts, RollupKey, RollupRow};
+use calos_core::telemetry::EventType;
+use calos_store::{
+    culture_delta, CultureData, CultureStore, CultureWindow, HealthScore, IngestEvent, StoreError,
+    StoreResult,
+};
+
+use crate::audit::insert_audit;
+use crate::error::{corrupt, DbResultExt};
+use crate::PostgresStore;
+
+/// Installs per statement: each per-install sub-select of the sessions and
+/// user-agent reads is one term of a compound select.
+const INSTALLS_PER_CHUNK: usize = 200;
+const ROWS_PER_INSERT: usize = 2_000;
+
+type Tx = Transaction<'static, Postgres>;
+
+fn get<'r, T>(row: &'r PgRow, column: &str) -> StoreResult<T>
+where
+    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+{
+    row.try_get(column).db()
+}
+
+fn count(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// Adds new events to the sessions, user-agent and usage-day rollups.
+pub(crate) async fn fold(tx: &mut Tx, events: &[&IngestEvent]) -> StoreResult<()> {
+    let d = culture_delta(events.iter().copied());
+    let sessions: Vec<_> = d.sessions.into_iter().collect();
+    for chunk in sessions.chunks(ROWS_PER_INSERT) {
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "INSERT INTO culture_sessions AS s (install_id, session, user_hash, first_ts, last_ts, events) ",
+        );
+        qb.push_values(chunk, |mut row, ((install, session), s)| {
+            row.push_bind(install.clone())
+                .push_bind(session.clone())
+                .push_bind(s.user.clone())
+                .push_bind(s.first)
+                .push_bind(s.last)
+                .push_bind(s.events);
+        });
+        // LEAST skips NULLs; the column's "C" collation makes it byte order.
+        qb.push(
+            " ON CONFLICT (install_id, session) DO UPDATE SET \
+             user_hash = LEAST(s.user_hash, excluded.user_hash), \
+             first_ts = LEAST(s.first_ts, excluded.first_ts), \
+             last_ts = GREATEST(s.last_ts, excluded.last_ts), events = s.events + excluded.events",
+        );
+        qb.build().execute(&mut **tx).await.db()?;
+    }
+    let agents: Vec<_> = d.user_agents.into_iter().collect();
+    for chunk in agents.chunks(ROWS_PER_INSERT) {
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "INSERT INTO culture_user_agents AS u (install_id, day, user_agent, events) ",
+        );
+        qb.push_values(chunk, |mut row, ((install, day, agent), n)| {
+            row.push_bind(install.clone())
+                .push_bind(*day)
+                .push_bind(agent.clone())
+                .push_bind(*n);
+        });
+        qb.push(
+            " ON CONFLICT (install_id, day, user_agent) DO UPDATE SET events = u.events + excluded.events",
+        );
+        qb.build().execute(&mut **tx).await.db()?;
+    }
+    let usage: Vec<_> = d.usage_days.into_iter().collect();
+    for chunk in usage.chunks(ROWS_PER_INSERT) {
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "INSERT INTO culture_usage_days AS u (install_id, day, meter, quantity) ",
+        );
+        qb.push_values(chunk, |mut row, ((install, day, meter), n)| {
+            row.push_bind(install.clone())
+                .push_bind(*day)
+                .push_bind(meter.as_str())
+                .push_bind(*n);
+        });
+        qb.push(
+            " ON CONFLICT (install_id, day, meter) DO UPDATE SET quantity = u.quantity + excluded.quantity",
+        );
+        qb.build().execute(&mut **tx).await.db()?;
+    }
+    Ok(())
+}
+
+/// `= ANY($n)` over the install ids, one array parameter.
+fn push_ids(qb: &mut QueryBuilder<'_, Postgres>, ids: &[InstallId]) {
+    qb.push(" = ANY(")
+        .push_bind(
+            ids.iter()
+                .map(|i| i.as_str().to_owned())
+                .collect::<Vec<_>>(),
+        )
+        .push(")");
+}
+
+fn install(raw: String) -> StoreResult<InstallId> {
+    InstallId::parse(&raw).map_err(|e| corrupt("install id", e))
+}
+
+fn meter(raw: &str) -> StoreResult<Meter> {
+    Meter::parse(raw).map_err(|e| corrupt("meter", e))
+}
+
+/// One chunk of installs: every read, each one statement.
+async fn read_chunk(
+    store: &PostgresStore,
+    ids: &[InstallId],
+    w: &CultureWindow,
+    out: &mut BTreeMap<InstallId, CultureData>,
+) -> StoreResult<()> {
+    let pool = &store.pool;
+    let today = w.now.date_naive();
+    let from_day = w.from.date_naive();
+
+    let mut qb = QueryBuilder::<Postgres>::new(
+        "SELECT l.install_id, c.timezone_offset_minutes AS tz, \
+         EXISTS (SELECT 1 FROM brandings b WHERE b.install_id = l.install_id) AS branded \
+         FROM licenses l JOIN customers c ON c.id = l.customer_id WHERE l.install_id",
+    );
+    push_ids(&mut qb, ids);
+    for row in qb.build().fetch_all(pool).await.db()? {
+        let data = CultureData {
+            timezone_offset_minutes: get::<Option<i32>>(&row, "tz")?,
+            branding_configured: get::<bool>(&row, "branded")?,
+            ..CultureData::default()
+        };
+        out.insert(install(get(&row, "install_id")?)?, data);
+    }
+    let found: Vec<InstallId> = ids
+        .iter()
+        .filter(|i| out.contains_key(*i))
+        .cloned()
+        .collect();
+    if found.is_empty() {
+        return Ok(());
+    }
+    let ids = &found[..];
+
+    let mut qb = QueryBuilder::<Postgres>::new(
+        "SELECT install_id, hour, type, feature, events, users, sessions, errors, duration_sum_ms, \
+         duration_count FROM telemetry_rollups WHERE install_id",
+    );
+    push_ids(&mut qb, ids);
+    qb.push(" AND hour >= ").push_bind(w.from);
+    for row in qb.build().fetch_all(pool).await.db()? {
+        let id: String = get(&row, "install_id")?;
+        let r = RollupRow {
+            key: RollupKey {
+                hour: get(&row, "hour")?,
+                event_type: EventType::parse(&get::<String>(&row, "type")?)
+                    .map_err(|e| corrupt("event type", e))?,
+                feature: get(&row, "feature")?,
+                install_id: id,
+            },
+            counts: RollupCounts {
+                events: get(&row, "events")?,
+                users: get(&row, "users")?,
+                sessions: get(&row, "sessions")?,
+                errors: get(&row, "errors")?,
+                duration_sum_ms: get(&row, "duration_sum_ms")?,
+                duration_count: get(&row, "duration_count")?,
+            },
+        };
+        if let Some(d) = out.get_mut(&install(r.key.install_id.clone())?) {
+            d.hourly.push(r);
+        }
+    }
+
+    let mut qb = QueryBuilder::<Postgres>::new(
+        "SELECT install_id, day, count(*) AS users FROM daily_users WHERE install_id",
+    );
+    push_ids(&mut qb, ids);
+    qb.push(" AND day >= ")
+        .push_bind(from_day)
+        .push(" GROUP BY install_id, day");
+    for row in qb.build().fetch_all(pool).await.db()? {
+        if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
+            d.daily_users.push((get(&row, "day")?, get(&row, "users")?));
+        }
+    }
+
+    // Distinct users over the last 7 and 28 days, and over the current
+    // billing period's days (seats), from the daily memberships.
+    let mut qb = QueryBuilder::<Postgres>::new(
+        "SELECT d.install_id, \
+         count(DISTINCT CASE WHEN d.day >= ",
+    );
+    qb.push_bind(today - TimeDelta::days(6))
+        .push(" AND d.day <= ")
+        .push_bind(today)
+        .push(" THEN d.user_hash END) AS week, count(DISTINCT CASE WHEN d.day >= ")
+        .push_bind(today - TimeDelta::days(27))
+        .push(" AND d.day <= ")
+        .push_bind(today)
+        .push(
+            " THEN d.user_hash END) AS month, count(DISTINCT CASE WHEN \
+             d.day >= (l.current_period_start AT TIME ZONE 'UTC')::date AND \
+             d.day <= (l.current_period_end AT TIME ZONE 'UTC')::date THEN d.user_hash END) AS seats \
+             FROM daily_users d JOIN licenses l ON l.install_id = d.install_id WHERE d.install_id",
+        );
+    push_ids(&mut qb, ids);
+    qb.push(" AND d.day >= LEAST(")
+        .push_bind(today - TimeDelta::days(27))
+        .push(", (l.current_period_start AT TIME ZONE 'UTC')::date) GROUP BY d.install_id");
+    for row in qb.build().fetch_all(pool).await.db()? {
+        if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
+            d.active_users.last_7_days = get(&row, "week")?;
+            d.active_users.last_28_days = get(&row, "month")?;
+            d.seats = get(&row, "seats")?;
+        }
+    }
+
+    // The newest sessions of each install: one indexed, limited sub-select
+    // per install, so an install with millions of sessions reads only its
+    // newest ones.
+    let mut qb = QueryBuilder::<Postgres>::new("");
+    for (n, id) in ids.iter().enumerate() {
+        if n > 0 {
+            qb.push(" UNION ALL ");
+        }
+        qb.push(
+            "(SELECT install_id, session, user_hash, first_ts, last_ts, events \
+             FROM culture_sessions WHERE install_id = ",
+        )
+        .push_bind(id.as_str().to_owned())
+        .push(" AND last_ts >= ")
+        .push_bind(w.from)
+        .push(" ORDER BY last_ts DESC, session COLLATE \"C\" LIMIT ")
+        .push_bind(i64::try_from(w.max_sessions).unwrap_or(i64::MAX))
+        .push(")");
+    }
+    for row in qb.build().fetch_all(pool).await.db()? {
+        if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
+            d.sessions.push(SessionSpan {
+                start: get(&row, "first_ts")?,
+                end: get(&row, "last_ts")?,
+                user: get(&row, "user_hash")?,
+                events: get(&row, "events")?,
+            });
+        }
+    }
+
+    let mut qb = QueryBuilder::<Postgres>::new("");
+    for (n, id) in ids.iter().enumerate() {
+        if n > 0 {
+            qb.push(" UNION ALL ");
+        }
+        qb.push(
+            "(SELECT install_id, user_agent, sum(events)::BIGINT AS events \
+             FROM culture_user_agents WHERE install_id = ",
+        )
+        .push_bind(id.as_str().to_owned())
+        .push(" AND day >= ")
+        .push_bind(from_day)
+        .push(
+            " GROUP BY install_id, user_agent \
+             ORDER BY events DESC, user_agent COLLATE \"C\" LIMIT ",
+        )
+        .push_bind(i64::try_from(w.max_user_agents).unwrap_or(i64::MAX))
+        .push(")");
+    }
+    for row in qb.build().fetch_all(pool).await.db()? {
+        if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
+            d.user_agents
+                .push((get(&row, "user_agent")?, get(&row, "events")?));
+        }
+    }
+
+    // Metered in the current period: the running totals ingest keeps.
+    let mut qb = QueryBuilder::<Postgres>::new(
+        "SELECT t.install_id, t.meter, t.quantity FROM usage_period_totals t \
+         JOIN licenses l ON l.install_id = t.install_id AND t.period_start = l.current_period_start \
+         WHERE t.install_id",
+    );
+    push_ids(&mut qb, ids);
+    for row in qb.build().fetch_all(pool).await.db()? {
+        if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
+            let m = meter(&get::<String>(&row, "meter")?)?;
+            *d.period_usage.entry(m).or_insert(0) += get::<i64>(&row, "quantity")?;
+        }
+    }
+
+    let mut qb = QueryBuilder::<Postgres>::new(
+        "SELECT install_id, day, meter, quantity FROM culture_usage_days WHERE install_id",
+    );
+    push_ids(&mut qb, ids);
+    qb.push(" AND day >= ").push_bind(w.usage_from);
+    for row in qb.build().fetch_all(pool).await.db()? {
+        if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
+            d.daily_usage.push(MeterDay {
+                day: get(&row, "day")?,
+                meter: meter(&get::<String>(&row, "meter")?)?,
+                quantity: get(&row, "quantity")?,
+            });
+        }
+    }
+
+    let mut qb = QueryBuilder::<Postgres>::new(
+        "SELECT install_id, count(*) AS n FROM verify_domains WHERE install_id",
+    );
+    push_ids(&mut qb, ids);
+    qb.push(" AND last_seen_at >= ")
+        .push_bind(w.from)
+        .push(" GROUP BY install_id");
+    for row in qb.build().fetch_all(pool).await.db()? {
+        if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
+            d.domains_seen = count(get(&row, "n")?);
+        }
+    }
+    Ok(())
+}
+
+/// Every list in the order the trait promises, whatever the database returned.
+fn settle(d: &mut CultureData) {
+    d.hourly.sort_by(|a, b| a.key.cmp(&b.key));
+    d.daily_users.sort();
+    d.sessions.sort_by_key(|s| std::cmp::Reverse(s.end));
+    d.user_agents
+        .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    d.daily_usage.sort_by_key(|u| (u.day, u.meter));
+}
+
+#[async_trait]
+impl CultureStore for PostgresStore {
+    async fn culture_data(
+        &self,
+        installs: &[InstallId],
+        window: &CultureWindow,
+    ) -> StoreResult<BTreeMap<InstallId, CultureData>> {
+        let mut out = BTreeMap::new();
+        let mut ids: Vec<InstallId> = installs.to_vec();
+        ids.sort();
+        ids.dedup();
+        for chunk in ids.chunks(INSTALLS_PER_CHUNK) {
+            read_chunk(self, chunk, window, &mut out).await?;
+        }
+        out.values_mut().for_each(settle);
+        Ok(out)
+    }
+
+    async fn set_customer_timezone(
+        &self,
+        install_id: &InstallId,
+        offset_minutes: Option<i32>,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.db()?;
+        let changed = sqlx::query(
+            "UPDATE customers SET timezone_offset_minutes = $1 \
+             WHERE id = (SELECT customer_id FROM licenses WHERE install_id = $2)",
+        )
+        .bind(offset_minutes)
+        .bind(install_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .db()?
+        .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::NotFound("license"));
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.db()
+    }
+
+    async fn put_health_scores(&self, scores: &[HealthScore]) -> StoreResult<()> {
+        if scores.is_empty() {
+            return Ok(());
+        }
+        let mut sorted: Vec<&HealthScore> = scores.iter().collect();
+        sorted.sort_by(|a, b| a.install_id.cmp(&b.install_id));
+        sorted.dedup_by(|a, b| a.install_id == b.install_id);
+        let mut tx = self.pool.begin().await.db()?;
+        for chunk in sorted.chunks(ROWS_PER_INSERT) {
+            let mut qb = QueryBuilder::<Postgres>::new(
+                "INSERT INTO culture_health (install_id, score, label, computed_at) ",
+            );
+            qb.push_values(chunk, |mut row, s| {
+                row.push_bind(s.install_id.as_str().to_owned())
+                    .push_bind(s.score.map(|v| i32::try_from(v).unwrap_or(i32::MAX)))
+                    .push_bind(s.label.clone())
+                    .push_bind(s.computed_at);
+            });
+            qb.push(
+                " ON CONFLICT (install_id) DO UPDATE SET score = excluded.score, \
+                 label = excluded.label, computed_at = excluded.computed_at",
+            );
+            qb.build().execute(&mut *tx).await.db()?;
+        }
+        tx.commit().await.db()
+    }
+
+    async fn health_scores(&self, installs: &[InstallId]) -> StoreResult<Vec<HealthScore>> {
+        let mut out = Vec::new();
+        for chunk in installs.chunks(ROWS_PER_INSERT) {
+            let mut qb = QueryBuilder::<Postgres>::new(
+                "SELECT install_id, score, label, computed_at FROM culture_health WHERE install_id",
+            );
+            push_ids(&mut qb, chunk);
+            for row in qb.build().fetch_all(&self.pool).await.db()? {
+                let score: Option<i32> = get(&row, "score")?;
+                out.push(HealthScore {
+                    install_id: install(get(&row, "install_id")?)?,
+                    score: score
+                        .map(|s| u32::try_from(s).map_err(|e| corrupt("health score", e)))
+                        .transpose()?,
+                    label: get(&row, "label")?,
+                    computed_at: get(&row, "computed_at")?,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.install_id.cmp(&b.install_id));
+        Ok(out)
+    }
+}

@@ -1,0 +1,117 @@
+//! Storage for the culture analyzer (issue 5): everything
+//! [`calos_core::culture::CultureInput`] needs about a set of installs, read
+//! from rollups only (never raw events), plus the customer's time zone and a
+//! cache of health scores for the customer list.
+//!
+//! Two rollups exist for the analyzer alone and are folded at ingest in the
+//! same transaction as the hourly rollups (only events stored for the first
+//! time are folded, so retries and duplicates count once):
+//! * sessions: one row per (install, session id) with the session's user
+//!   (the smallest user id seen in it, byte order), first and last event
+//!   time and event count;
+//! * user agents: one row per (install, UTC day, user-agent string) with an
+//!   event count — the day lets the analysis keep to its window;
+//! * metered usage per (install, UTC day, meter), from the usage the new
+//!   events meter.
+//!
+//! [`CultureStore::culture_data`] reads a whole set of installs in a fixed
+//! number of statements (one per input kind, whatever the number of
+//! installs), which is what lets the customer list show every license's
+//! health without a query per license.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use calos_core::audit::AuditEntry;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use calos_core::culture::{ActiveUsers, MeterDay, SessionSpan};
+use calos_core::ids::InstallId;
+use calos_core::plan::Meter;
+use calos_core::rollup::RollupRow;
+
+use crate::StoreResult;
+
+/// What to read for each install.
+#[derive(Debug, Clone, Copy)]
+pub struct CultureWindow {
+    pub now: DateTime<Utc>,
+    /// Hourly rollups, daily users, sessions (by last event) and user agents
+    /// from here on.
+    pub from: DateTime<Utc>,
+    /// Metered usage per day from this day on (the analyzer projects limits
+    /// from the last 28 days).
+    pub usage_from: NaiveDate,
+    /// Most recent sessions per install.
+    pub max_sessions: usize,
+    /// Most frequent user agents per install.
+    pub max_user_agents: usize,
+}
+
+/// Everything stored about one install that the analyzer reads, except
+/// its license and plan (which the caller has).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CultureData {
+    /// Set on the customer by an admin; `None` lets the analyzer infer it.
+    pub timezone_offset_minutes: Option<i32>,
+    /// By hour, type, feature (`RollupKey` order).
+    pub hourly: Vec<RollupRow>,
+    /// Distinct users per UTC day, by day.
+    pub daily_users: Vec<(NaiveDate, i64)>,
+    /// Distinct users on the 7 and 28 UTC days ending with `now`'s day.
+    pub active_users: ActiveUsers,
+    /// Newest (by last event) first; ties by session id.
+    pub sessions: Vec<SessionSpan>,
+    /// Most events first; ties by the string.
+    pub user_agents: Vec<(String, i64)>,
+    /// Units metered per meter in the license's current billing period.
+    pub period_usage: BTreeMap<Meter, i64>,
+    /// Distinct users in the license's current billing period (its days).
+    pub seats: i64,
+    /// Metered units per UTC day and meter, by day then meter.
+    pub daily_usage: Vec<MeterDay>,
+    /// Domains verify has seen the deployment on since `window.from`.
+    pub domains_seen: u64,
+    pub branding_configured: bool,
+}
+
+/// A cached health score of one license.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthScore {
+    pub install_id: InstallId,
+    /// `None` when there was not enough data.
+    pub score: Option<u32>,
+    pub label: String,
+    pub computed_at: DateTime<Utc>,
+}
+
+/// Part of [`Store`](crate::Store).
+#[async_trait]
+pub trait CultureStore: Send + Sync {
+    /// The analyzer's data for each install that exists, keyed by install
+    /// (unknown installs are left out). A fixed number of statements for any
+    /// number of installs.
+    async fn culture_data(
+        &self,
+        installs: &[InstallId],
+        window: &CultureWindow,
+    ) -> StoreResult<BTreeMap<InstallId, CultureData>>;
+
+    /// Sets (or clears, with `None`) the time zone of the customer owning
+    /// `install_id`, with its audit entry. `NotFound` for an unknown install.
+    async fn set_customer_timezone(
+        &self,
+        install_id: &InstallId,
+        offset_minutes: Option<i32>,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+
+    /// Creates or replaces cached health scores. Every install must exist.
+    async fn put_health_scores(&self, scores: &[HealthScore]) -> StoreResult<()>;
+
+    /// The cached health scores of these installs (absent when never
+    /// computed), in one statement.
+    async fn health_scores(&self, installs: &[InstallId]) -> StoreResult<Vec<HealthScore>>;
+}
