@@ -30,15 +30,20 @@ impl From<RetryAfter> for crate::error::ApiError {
     }
 }
 
-/// Every this many checks, forget keys whose bucket is full again.
-const PRUNE_EVERY: u64 = 4096;
+/// At most this often, forget keys whose bucket is full again. Time-based,
+/// not count-based: a sweep walks every key, and at thousands of requests a
+/// second a per-count sweep would run several times a second and keep
+/// re-inserting the keys it just dropped.
+const PRUNE_EVERY: Duration = Duration::from_secs(30);
 
 /// A limiter with one bucket per key (install id, IP address).
 pub struct KeyedLimiter {
     /// `None` when the limit is 0: limiting is switched off.
     inner: Option<DefaultKeyedRateLimiter<String>>,
     clock: DefaultClock,
-    checks: AtomicU64,
+    /// When the last sweep ran, in milliseconds since `started`.
+    last_prune_ms: AtomicU64,
+    started: std::time::Instant,
 }
 
 impl std::fmt::Debug for KeyedLimiter {
@@ -55,7 +60,8 @@ impl KeyedLimiter {
         Self {
             inner: NonZeroU32::new(n).map(|n| DefaultKeyedRateLimiter::keyed(Quota::per_minute(n))),
             clock: DefaultClock::default(),
-            checks: AtomicU64::new(0),
+            last_prune_ms: AtomicU64::new(0),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -97,7 +103,16 @@ impl KeyedLimiter {
     }
 
     fn maybe_prune(&self) {
-        if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+        let now_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let last = self.last_prune_ms.load(Ordering::Relaxed);
+        let due = now_ms.saturating_sub(last) >= PRUNE_EVERY.as_millis() as u64;
+        // One caller wins the sweep; the others go on without waiting.
+        if due
+            && self
+                .last_prune_ms
+                .compare_exchange(last, now_ms, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
             self.prune();
         }
     }
