@@ -111,6 +111,9 @@ describe('admin pages', () => {
     assert.match(config, /CALOS_SERVER=http:\/\/127\.0\.0\.1:\d+/);
     await shot(page, 'create-license-key');
     await page.click('#key-dialog button.primary');
+    // The dialog's close event fires as a task after the click: wait for it.
+    await page.waitForFunction(() => !document.querySelector('#key-dialog[open]'));
+    await page.waitForFunction(() => document.getElementById('new-license-key').textContent === '', null, { timeout: 5000 });
     assert.equal(await page.innerText('#new-license-key'), '', 'key gone after closing');
 
     await page.fill('#filters input[name="q"]', 'Browser Test GmbH');

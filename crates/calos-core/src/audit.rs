@@ -1,5 +1,7 @@
 //! Audit records: who changed what, when, and the state before and after.
 
+pub mod chain;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -41,6 +41,24 @@ impl Role {
             .ok_or_else(|| InvalidValue::new("role", format!("unknown role {raw:?}")))
     }
 
+    /// Roles are nested: each may do everything the ones after it in
+    /// [`Role::ALL`] may (sales ⊇ support ⊇ viewer), so a lower rank is wider.
+    fn rank(self) -> usize {
+        Self::ALL
+            .iter()
+            .position(|r| *r == self)
+            .unwrap_or(Self::ALL.len())
+    }
+
+    /// The narrower of two roles: what a role-scoped API token acts as.
+    pub fn at_most(self, cap: Role) -> Role {
+        if cap.rank() > self.rank() {
+            cap
+        } else {
+            self
+        }
+    }
+
     /// Whether this role may do what `permission` names.
     pub fn allows(self, permission: Permission) -> bool {
         use Permission::*;
@@ -97,6 +115,28 @@ mod tests {
         assert!(!Role::Support.allows(Permission::CreateLicense));
         assert!(Role::Viewer.allows(Permission::Read));
         assert!(!Role::Viewer.allows(Permission::EditNotes));
+    }
+
+    #[test]
+    fn roles_are_nested_and_at_most_narrows() {
+        let all = [
+            Permission::Read,
+            Permission::CreateLicense,
+            Permission::ChangeTier,
+            Permission::ManageLicense,
+            Permission::Revoke,
+            Permission::EditNotes,
+            Permission::ManagePlans,
+            Permission::ManageAdmins,
+        ];
+        for w in Role::ALL.windows(2) {
+            for p in all {
+                assert!(!w[1].allows(p) || w[0].allows(p), "{:?} ⊇ {:?}", w[0], w[1]);
+            }
+        }
+        assert_eq!(Role::Owner.at_most(Role::Support), Role::Support);
+        assert_eq!(Role::Viewer.at_most(Role::Admin), Role::Viewer);
+        assert_eq!(Role::Sales.at_most(Role::Sales), Role::Sales);
     }
 
     #[test]

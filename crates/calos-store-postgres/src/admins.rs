@@ -3,6 +3,7 @@
 use sqlx::{PgPool, Row};
 
 use calos_core::audit::AuditEntry;
+use calos_core::auth::Role;
 use calos_store::{Admin, NewAdmin, StoreError, StoreResult};
 
 use crate::audit::insert_audit;
@@ -101,4 +102,84 @@ pub(crate) async fn set_admin_password(
     }
     insert_audit(&mut tx, audit).await?;
     tx.commit().await.db()
+}
+
+/// Changes `id` to `role` and/or `disabled` unless that leaves no enabled
+/// owner. Locking every enabled owner row first makes two concurrent
+/// demotions of the last two owners wait for each other, so the second sees
+/// the first's result (READ COMMITTED re-reads a row after waiting for it).
+async fn change_admin(
+    pool: &PgPool,
+    id: i64,
+    role: Option<Role>,
+    disabled: Option<bool>,
+    audit: &AuditEntry,
+) -> StoreResult<Admin> {
+    let mut tx = pool.begin().await.db()?;
+    let owners: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM admins WHERE role = 'owner' AND NOT disabled FOR UPDATE",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .db()?;
+    let sql = format!("SELECT {ADMIN_COLUMNS} FROM admins a WHERE a.id = $1 FOR UPDATE");
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .db()?;
+    let current = row
+        .as_ref()
+        .map(rows::admin)
+        .transpose()?
+        .ok_or(StoreError::NotFound("admin"))?;
+    let next_role = role.unwrap_or(current.role);
+    let next_disabled = disabled.unwrap_or(current.disabled);
+    let stays_owner = next_role == Role::Owner && !next_disabled;
+    if owners == [id] && !stays_owner {
+        return Err(StoreError::conflict(
+            if role.is_some() { "role" } else { "disabled" },
+            "the last enabled owner cannot be demoted or disabled",
+        ));
+    }
+    let sql = format!(
+        "UPDATE admins AS a SET role = $2, disabled = $3 WHERE a.id = $1 RETURNING {ADMIN_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .bind(next_role.as_str())
+        .bind(next_disabled)
+        .fetch_one(&mut *tx)
+        .await
+        .db()?;
+    let admin = rows::admin(&row)?;
+    if next_disabled {
+        // Its cookies must not come back to life if it is re-enabled later.
+        sqlx::query("DELETE FROM admin_sessions WHERE admin_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+    }
+    insert_audit(&mut tx, audit).await?;
+    tx.commit().await.db()?;
+    Ok(admin)
+}
+
+pub(crate) async fn set_admin_role(
+    pool: &PgPool,
+    id: i64,
+    role: Role,
+    audit: &AuditEntry,
+) -> StoreResult<Admin> {
+    change_admin(pool, id, Some(role), None, audit).await
+}
+
+pub(crate) async fn set_admin_disabled(
+    pool: &PgPool,
+    id: i64,
+    disabled: bool,
+    audit: &AuditEntry,
+) -> StoreResult<Admin> {
+    change_admin(pool, id, None, Some(disabled), audit).await
 }

@@ -4,22 +4,44 @@
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
 
+use calos_core::audit::chain::{link_hash, ChainedRecord, GENESIS};
 use calos_core::audit::{AuditEntry, AuditRecord};
 use calos_store::{AuditQuery, StoreResult};
 
 use crate::error::DbResultExt;
 use crate::rows::{from_json, to_json};
 
+/// Any constant distinct from other advisory locks: the audit chain's append lock.
+const CHAIN_LOCK: i64 = 0x00ca_1050_a0d1_7000;
+
 /// Records `entry` in the caller's transaction, so the change and its audit
-/// record commit or roll back together.
+/// record commit or roll back together, linked after the chain's head. The
+/// transaction-level advisory lock serialises appends until commit, so two
+/// concurrent appends cannot both read the same head and fork the chain;
+/// each statement runs READ COMMITTED, so the head read after the lock is the
+/// last committed one. Every caller appends last (only reads follow), so
+/// waiting for this lock never closes a lock cycle.
 pub(crate) async fn insert_audit(
     tx: &mut Transaction<'_, Postgres>,
     entry: &AuditEntry,
 ) -> StoreResult<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(CHAIN_LOCK)
+        .execute(&mut **tx)
+        .await
+        .db()?;
+    let head: Option<String> = sqlx::query_scalar(
+        "SELECT hash FROM audit_log WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(&mut **tx)
+    .await
+    .db()?;
+    let prev = head.unwrap_or_else(|| GENESIS.to_owned());
+    let hash = link_hash(&prev, entry);
     sqlx::query(
         "INSERT INTO audit_log (at, actor_json, actor_label, action, target_type, target_id,
-                                before_json, after_json, ip)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                before_json, after_json, ip, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(entry.at)
     .bind(to_json("audit actor", &entry.actor)?)
@@ -30,10 +52,41 @@ pub(crate) async fn insert_audit(
     .bind(&entry.before)
     .bind(&entry.after)
     .bind(&entry.ip)
+    .bind(prev)
+    .bind(hash)
     .execute(&mut **tx)
     .await
     .db()?;
     Ok(())
+}
+
+/// Records with `id > after_id`, oldest first, with their chain links.
+pub(crate) async fn chain(
+    pool: &PgPool,
+    after_id: i64,
+    limit: u32,
+) -> StoreResult<Vec<ChainedRecord>> {
+    let rows = sqlx::query(
+        "SELECT id, at, actor_json, action, target_type, target_id, before_json, after_json, ip,
+                prev_hash, hash
+         FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(after_id)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|row| {
+            let rec = record(row)?;
+            Ok(ChainedRecord {
+                id: rec.id,
+                entry: rec.entry,
+                prev_hash: row.try_get("prev_hash").db()?,
+                hash: row.try_get("hash").db()?,
+            })
+        })
+        .collect()
 }
 
 pub(crate) async fn list_audit(pool: &PgPool, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {

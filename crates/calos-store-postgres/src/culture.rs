@@ -11,10 +11,9 @@ use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 
 use calos_core::audit::AuditEntry;
-use calos_core::culture::{MeterDay, SessionSpan};
+use calos_core::culture::{FeatureTotals, FeatureWindows, HourTotals, MeterDay, SessionSpan};
 use calos_core::ids::InstallId;
 use calos_core::plan::Meter;
-use calos_core::rollup::{RollupCounts, RollupKey, RollupRow};
 use calos_core::telemetry::EventType;
 use calos_store::{
     culture_delta, CultureData, CultureStore, CultureWindow, HealthScore, IngestEvent, StoreError,
@@ -43,62 +42,94 @@ fn count(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-/// Adds new events to the sessions, user-agent and usage-day rollups.
+/// Adds new events to the sessions, user-agent and usage-day rollups: one
+/// statement per table, rows as arrays (`UNNEST`, so the SQL is the same for
+/// every batch and stays prepared) in key order (so concurrent batches lock
+/// in one order). These rows are shared by every batch of an install, so
+/// ingest writes them at the very end of its transaction.
 pub(crate) async fn fold(tx: &mut Tx, events: &[&IngestEvent]) -> StoreResult<()> {
     let d = culture_delta(events.iter().copied());
-    let sessions: Vec<_> = d.sessions.into_iter().collect();
-    for chunk in sessions.chunks(ROWS_PER_INSERT) {
-        let mut qb = QueryBuilder::<Postgres>::new(
-            "INSERT INTO culture_sessions AS s (install_id, session, user_hash, first_ts, last_ts, events) ",
+    if !d.sessions.is_empty() {
+        let n = d.sessions.len();
+        let (mut install, mut session, mut user) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
         );
-        qb.push_values(chunk, |mut row, ((install, session), s)| {
-            row.push_bind(install.clone())
-                .push_bind(session.clone())
-                .push_bind(s.user.clone())
-                .push_bind(s.first)
-                .push_bind(s.last)
-                .push_bind(s.events);
-        });
+        let (mut first, mut last, mut count) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for ((i, s), v) in &d.sessions {
+            install.push(i.as_str());
+            session.push(s.as_str());
+            user.push(v.user.as_deref());
+            first.push(v.first);
+            last.push(v.last);
+            count.push(v.events);
+        }
         // LEAST skips NULLs; the column's "C" collation makes it byte order.
-        qb.push(
-            " ON CONFLICT (install_id, session) DO UPDATE SET \
+        sqlx::query(
+            "INSERT INTO culture_sessions AS s (install_id, session, user_hash, first_ts, last_ts, events) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::timestamptz[], \
+             $5::timestamptz[], $6::int8[]) \
+             ON CONFLICT (install_id, session) DO UPDATE SET \
              user_hash = LEAST(s.user_hash, excluded.user_hash), \
              first_ts = LEAST(s.first_ts, excluded.first_ts), \
              last_ts = GREATEST(s.last_ts, excluded.last_ts), events = s.events + excluded.events",
-        );
-        qb.build().execute(&mut **tx).await.db()?;
+        )
+        .bind(install)
+        .bind(session)
+        .bind(user)
+        .bind(first)
+        .bind(last)
+        .bind(count)
+        .execute(&mut **tx)
+        .await
+        .db()?;
     }
-    let agents: Vec<_> = d.user_agents.into_iter().collect();
-    for chunk in agents.chunks(ROWS_PER_INSERT) {
-        let mut qb = QueryBuilder::<Postgres>::new(
-            "INSERT INTO culture_user_agents AS u (install_id, day, user_agent, events) ",
-        );
-        qb.push_values(chunk, |mut row, ((install, day, agent), n)| {
-            row.push_bind(install.clone())
-                .push_bind(*day)
-                .push_bind(agent.clone())
-                .push_bind(*n);
-        });
-        qb.push(
-            " ON CONFLICT (install_id, day, user_agent) DO UPDATE SET events = u.events + excluded.events",
-        );
-        qb.build().execute(&mut **tx).await.db()?;
+    if !d.user_agents.is_empty() {
+        let mut cols = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for ((i, day, agent), n) in &d.user_agents {
+            cols.0.push(i.as_str());
+            cols.1.push(*day);
+            cols.2.push(agent.as_str());
+            cols.3.push(*n);
+        }
+        sqlx::query(
+            "INSERT INTO culture_user_agents AS u (install_id, day, user_agent, events) \
+             SELECT * FROM UNNEST($1::text[], $2::date[], $3::text[], $4::int8[]) \
+             ON CONFLICT (install_id, day, user_agent) DO UPDATE SET events = u.events + excluded.events",
+        )
+        .bind(cols.0)
+        .bind(cols.1)
+        .bind(cols.2)
+        .bind(cols.3)
+        .execute(&mut **tx)
+        .await
+        .db()?;
     }
-    let usage: Vec<_> = d.usage_days.into_iter().collect();
-    for chunk in usage.chunks(ROWS_PER_INSERT) {
-        let mut qb = QueryBuilder::<Postgres>::new(
-            "INSERT INTO culture_usage_days AS u (install_id, day, meter, quantity) ",
-        );
-        qb.push_values(chunk, |mut row, ((install, day, meter), n)| {
-            row.push_bind(install.clone())
-                .push_bind(*day)
-                .push_bind(meter.as_str())
-                .push_bind(*n);
-        });
-        qb.push(
-            " ON CONFLICT (install_id, day, meter) DO UPDATE SET quantity = u.quantity + excluded.quantity",
-        );
-        qb.build().execute(&mut **tx).await.db()?;
+    if !d.usage_days.is_empty() {
+        let mut cols = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for ((i, day, meter), n) in &d.usage_days {
+            cols.0.push(i.as_str());
+            cols.1.push(*day);
+            cols.2.push(meter.as_str());
+            cols.3.push(*n);
+        }
+        sqlx::query(
+            "INSERT INTO culture_usage_days AS u (install_id, day, meter, quantity) \
+             SELECT * FROM UNNEST($1::text[], $2::date[], $3::text[], $4::int8[]) \
+             ON CONFLICT (install_id, day, meter) DO UPDATE SET quantity = u.quantity + excluded.quantity",
+        )
+        .bind(cols.0)
+        .bind(cols.1)
+        .bind(cols.2)
+        .bind(cols.3)
+        .execute(&mut **tx)
+        .await
+        .db()?;
     }
     Ok(())
 }
@@ -157,33 +188,71 @@ async fn read_chunk(
     }
     let ids = &found[..];
 
+    // The rollups folded per hour and per feature in SQL: the analyzer
+    // never needs both at once, and a customer busy around the clock has
+    // tens of thousands of (hour, type, feature) rows but only ~2k hours.
+    let api = EventType::ApiCall.as_str();
     let mut qb = QueryBuilder::<Postgres>::new(
-        "SELECT install_id, hour, type, feature, events, users, sessions, errors, duration_sum_ms, \
-         duration_count FROM telemetry_rollups WHERE install_id",
+        "SELECT install_id, hour, sum(events)::int8 AS events, sum(errors)::int8 AS errors, \
+         sum(greatest(events - greatest(errors, 0), 0))::int8 AS good, \
+         sum(CASE WHEN users > 0 THEN events ELSE 0 END)::int8 AS people, \
+         sum(CASE WHEN type = ",
     );
+    qb.push_bind(api)
+        .push(" THEN events ELSE 0 END)::int8 AS api, sum(CASE WHEN type = ")
+        .push_bind(api)
+        .push(
+            " THEN greatest(events - greatest(errors, 0), 0) ELSE 0 END)::int8 AS api_good \
+             FROM telemetry_rollups WHERE install_id",
+        );
     push_ids(&mut qb, ids);
-    qb.push(" AND hour >= ").push_bind(w.from);
+    qb.push(" AND hour >= ")
+        .push_bind(w.from)
+        .push(" GROUP BY install_id, hour");
     for row in qb.build().fetch_all(pool).await.db()? {
-        let id: String = get(&row, "install_id")?;
-        let r = RollupRow {
-            key: RollupKey {
+        if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
+            d.hours.push(HourTotals {
                 hour: get(&row, "hour")?,
-                event_type: EventType::parse(&get::<String>(&row, "type")?)
-                    .map_err(|e| corrupt("event type", e))?,
-                feature: get(&row, "feature")?,
-                install_id: id,
-            },
-            counts: RollupCounts {
                 events: get(&row, "events")?,
-                users: get(&row, "users")?,
-                sessions: get(&row, "sessions")?,
                 errors: get(&row, "errors")?,
-                duration_sum_ms: get(&row, "duration_sum_ms")?,
-                duration_count: get(&row, "duration_count")?,
-            },
-        };
-        if let Some(d) = out.get_mut(&install(r.key.install_id.clone())?) {
-            d.hourly.push(r);
+                good: get(&row, "good")?,
+                people_events: get(&row, "people")?,
+                api_events: get(&row, "api")?,
+                api_good: get(&row, "api_good")?,
+            });
+        }
+    }
+
+    let fw = FeatureWindows::at(w.now);
+    let mut qb = QueryBuilder::<Postgres>::new(
+        "SELECT install_id, feature, sum(events)::int8 AS events, sum(errors)::int8 AS errors, \
+         sum(greatest(events - greatest(errors, 0), 0))::int8 AS good, \
+         (sum(events) FILTER (WHERE hour >= ",
+    );
+    qb.push_bind(fw.last_7.0)
+        .push(" AND hour < ")
+        .push_bind(fw.last_7.1)
+        .push("))::int8 AS last_7, (sum(events) FILTER (WHERE hour >= ")
+        .push_bind(fw.previous_7.0)
+        .push(" AND hour < ")
+        .push_bind(fw.previous_7.1)
+        .push("))::int8 AS previous_7 FROM telemetry_rollups WHERE install_id");
+    push_ids(&mut qb, ids);
+    qb.push(" AND hour >= ")
+        .push_bind(fw.whole.0)
+        .push(" AND hour < ")
+        .push_bind(fw.whole.1)
+        .push(" AND feature <> '' GROUP BY install_id, feature");
+    for row in qb.build().fetch_all(pool).await.db()? {
+        if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
+            d.features.push(FeatureTotals {
+                feature: get(&row, "feature")?,
+                events: get(&row, "events")?,
+                good: get(&row, "good")?,
+                errors: get(&row, "errors")?,
+                last_7_days: get::<Option<i64>>(&row, "last_7")?.unwrap_or(0),
+                previous_7_days: get::<Option<i64>>(&row, "previous_7")?.unwrap_or(0),
+            });
         }
     }
 
@@ -333,7 +402,8 @@ async fn read_chunk(
 
 /// Every list in the order the trait promises, whatever the database returned.
 fn settle(d: &mut CultureData) {
-    d.hourly.sort_by(|a, b| a.key.cmp(&b.key));
+    d.hours.sort_by_key(|h| h.hour);
+    d.features.sort_by(|a, b| a.feature.cmp(&b.feature));
     d.daily_users.sort();
     d.sessions.sort_by_key(|s| std::cmp::Reverse(s.end));
     d.user_agents

@@ -168,6 +168,14 @@ impl Store for PostgresStore {
         audit::list_audit(&self.pool, query).await
     }
 
+    async fn audit_chain(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<calos_core::audit::chain::ChainedRecord>> {
+        audit::chain(&self.pool, after_id, limit).await
+    }
+
     async fn count_admins(&self) -> StoreResult<u64> {
         admins::count_admins(&self.pool).await
     }
@@ -195,6 +203,24 @@ impl Store for PostgresStore {
         audit: &AuditEntry,
     ) -> StoreResult<()> {
         admins::set_admin_password(&self.pool, id, password_hash, audit).await
+    }
+
+    async fn set_admin_role(
+        &self,
+        id: i64,
+        role: calos_core::auth::Role,
+        audit: &AuditEntry,
+    ) -> StoreResult<Admin> {
+        admins::set_admin_role(&self.pool, id, role, audit).await
+    }
+
+    async fn set_admin_disabled(
+        &self,
+        id: i64,
+        disabled: bool,
+        audit: &AuditEntry,
+    ) -> StoreResult<Admin> {
+        admins::set_admin_disabled(&self.pool, id, disabled, audit).await
     }
 
     async fn create_session(&self, session: &NewSession) -> StoreResult<()> {

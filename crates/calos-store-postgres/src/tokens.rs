@@ -5,6 +5,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 
 use calos_core::audit::AuditEntry;
+use calos_core::auth::Role;
 use calos_store::{Admin, ApiToken, NewApiToken, StoreError, StoreResult};
 
 use crate::audit::insert_audit;
@@ -12,7 +13,7 @@ use crate::error::DbResultExt;
 use crate::rows::{self, ADMIN_COLUMNS};
 
 const TOKEN_COLUMNS: &str =
-    "t.id, t.admin_id, t.name, t.prefix, t.created_at, t.expires_at, t.revoked_at";
+    "t.id, t.admin_id, t.name, t.prefix, t.created_at, t.expires_at, t.revoked_at, t.role";
 
 pub(crate) async fn create_api_token(
     pool: &PgPool,
@@ -21,8 +22,8 @@ pub(crate) async fn create_api_token(
 ) -> StoreResult<ApiToken> {
     let mut tx = pool.begin().await.db()?;
     let sql = format!(
-        "INSERT INTO api_tokens AS t (admin_id, name, prefix, token_hash, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
+        "INSERT INTO api_tokens AS t (admin_id, name, prefix, token_hash, created_at, expires_at, role)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          RETURNING {TOKEN_COLUMNS}"
     );
     let row = sqlx::query(&sql)
@@ -32,6 +33,7 @@ pub(crate) async fn create_api_token(
         .bind(&new.token_hash)
         .bind(new.created_at)
         .bind(new.expires_at)
+        .bind(new.role.map(Role::as_str))
         .fetch_one(&mut *tx)
         .await
         .db()?;
@@ -108,5 +110,10 @@ fn token(row: &PgRow) -> StoreResult<ApiToken> {
         created_at: row.try_get("created_at").db()?,
         expires_at: row.try_get("expires_at").db()?,
         revoked_at: row.try_get("revoked_at").db()?,
+        role: row
+            .try_get::<Option<String>, _>("role")
+            .db()?
+            .map(|r| Role::parse(&r).map_err(|e| crate::error::corrupt("token role", e)))
+            .transpose()?,
     })
 }

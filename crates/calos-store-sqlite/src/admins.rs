@@ -18,7 +18,7 @@ const ADMIN_COLUMNS: &str =
     "a.id AS a_id, a.username AS a_username, a.email AS a_email, a.role AS a_role, \
      a.disabled AS a_disabled, a.created_at AS a_created_at";
 const TOKEN_COLUMNS: &str =
-    "t.id, t.admin_id, t.name, t.prefix, t.created_at, t.expires_at, t.revoked_at";
+    "t.id, t.admin_id, t.name, t.prefix, t.created_at, t.expires_at, t.revoked_at, t.role";
 
 fn admin(row: &SqliteRow) -> StoreResult<Admin> {
     Ok(Admin {
@@ -204,6 +204,9 @@ fn token(row: &SqliteRow) -> StoreResult<ApiToken> {
         created_at: time(row, "created_at")?,
         expires_at: opt_time(row, "expires_at")?,
         revoked_at: opt_time(row, "revoked_at")?,
+        role: get::<Option<String>>(row, "role")?
+            .map(|r| Role::parse(&r).map_err(|e| corrupt("token role", e)))
+            .transpose()?,
     })
 }
 
@@ -214,8 +217,8 @@ pub(crate) async fn create_token(
 ) -> StoreResult<ApiToken> {
     let mut tx = write_tx(pool).await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO api_tokens (admin_id, name, prefix, token_hash, created_at, expires_at) \
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO api_tokens (admin_id, name, prefix, token_hash, created_at, expires_at, role) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(new.admin_id)
     .bind(&new.name)
@@ -223,6 +226,7 @@ pub(crate) async fn create_token(
     .bind(&new.token_hash)
     .bind(micros(new.created_at))
     .bind(opt_micros(new.expires_at))
+    .bind(new.role.map(Role::as_str))
     .fetch_one(&mut *tx)
     .await
     .map_err(db_err)?;
@@ -236,6 +240,7 @@ pub(crate) async fn create_token(
         created_at: new.created_at,
         expires_at: new.expires_at,
         revoked_at: None,
+        role: new.role,
     })
 }
 
@@ -286,4 +291,67 @@ pub(crate) async fn revoke_token(
     }
     insert_audit(&mut tx, audit).await?;
     commit(tx).await
+}
+
+/// Changes `id`'s role and/or disabled flag unless that leaves no enabled
+/// owner; the IMMEDIATE transaction makes the check and the change atomic.
+pub(crate) async fn change(
+    pool: &SqlitePool,
+    id: i64,
+    role: Option<Role>,
+    disabled: Option<bool>,
+    audit: &AuditEntry,
+) -> StoreResult<Admin> {
+    let mut tx = write_tx(pool).await?;
+    let row = sqlx::query(&format!(
+        "SELECT {ADMIN_COLUMNS} FROM admins a WHERE a.id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let current = row
+        .as_ref()
+        .map(admin)
+        .transpose()?
+        .ok_or(StoreError::NotFound("admin"))?;
+    let next_role = role.unwrap_or(current.role);
+    let next_disabled = disabled.unwrap_or(current.disabled);
+    let other_owners: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM admins WHERE role = 'owner' AND disabled = 0 AND id <> ?",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let was_owner = current.role == Role::Owner && !current.disabled;
+    let stays_owner = next_role == Role::Owner && !next_disabled;
+    if was_owner && !stays_owner && other_owners == 0 {
+        return Err(StoreError::conflict(
+            if role.is_some() { "role" } else { "disabled" },
+            "the last enabled owner cannot be demoted or disabled",
+        ));
+    }
+    sqlx::query("UPDATE admins SET role = ?, disabled = ? WHERE id = ?")
+        .bind(next_role.as_str())
+        .bind(next_disabled)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    if next_disabled {
+        // Its cookies must not come back to life if it is re-enabled later.
+        sqlx::query("DELETE FROM admin_sessions WHERE admin_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    insert_audit(&mut tx, audit).await?;
+    commit(tx).await?;
+    Ok(Admin {
+        role: next_role,
+        disabled: next_disabled,
+        ..current
+    })
 }

@@ -10,10 +10,9 @@ use chrono::{NaiveDate, TimeDelta};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use calos_core::audit::AuditEntry;
-use calos_core::culture::{MeterDay, SessionSpan};
+use calos_core::culture::{FeatureTotals, FeatureWindows, HourTotals, MeterDay, SessionSpan};
 use calos_core::ids::InstallId;
 use calos_core::plan::Meter;
-use calos_core::rollup::{RollupCounts, RollupKey, RollupRow};
 use calos_core::telemetry::EventType;
 use calos_store::{
     culture_delta, CultureData, CultureStore, CultureWindow, HealthScore, IngestEvent, StoreError,
@@ -153,33 +152,70 @@ async fn read_chunk(
     }
     let ids = &found[..];
 
+    // The rollups folded per hour and per feature in SQL: the analyzer
+    // never needs both at once, and a customer busy around the clock has
+    // tens of thousands of (hour, type, feature) rows but only ~2k hours.
+    let api = EventType::ApiCall.as_str();
     let mut qb = QueryBuilder::<Sqlite>::new(
-        "SELECT install_id, hour, type, feature, events, users, sessions, errors, duration_sum_ms, \
-         duration_count FROM telemetry_rollups WHERE install_id IN ",
+        "SELECT install_id, hour, sum(events) AS events, sum(errors) AS errors, \
+         sum(max(events - max(errors, 0), 0)) AS good, \
+         sum(CASE WHEN users > 0 THEN events ELSE 0 END) AS people, \
+         sum(CASE WHEN type = ",
     );
+    qb.push_bind(api)
+        .push(" THEN events ELSE 0 END) AS api, sum(CASE WHEN type = ")
+        .push_bind(api)
+        .push(
+            " THEN max(events - max(errors, 0), 0) ELSE 0 END) AS api_good \
+             FROM telemetry_rollups WHERE install_id IN ",
+        );
     push_ids(&mut qb, ids);
-    qb.push(" AND hour >= ").push_bind(micros(w.from));
+    qb.push(" AND hour >= ")
+        .push_bind(micros(w.from))
+        .push(" GROUP BY install_id, hour");
     for row in qb.build().fetch_all(pool).await.map_err(db_err)? {
-        let id: String = get(&row, "install_id")?;
-        let r = RollupRow {
-            key: RollupKey {
+        if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
+            d.hours.push(HourTotals {
                 hour: time(&row, "hour")?,
-                event_type: EventType::parse(&get::<String>(&row, "type")?)
-                    .map_err(|e| corrupt("event type", e))?,
-                feature: get(&row, "feature")?,
-                install_id: id,
-            },
-            counts: RollupCounts {
                 events: get(&row, "events")?,
-                users: get(&row, "users")?,
-                sessions: get(&row, "sessions")?,
                 errors: get(&row, "errors")?,
-                duration_sum_ms: get(&row, "duration_sum_ms")?,
-                duration_count: get(&row, "duration_count")?,
-            },
-        };
-        if let Some(d) = out.get_mut(&install(r.key.install_id.clone())?) {
-            d.hourly.push(r);
+                good: get(&row, "good")?,
+                people_events: get(&row, "people")?,
+                api_events: get(&row, "api")?,
+                api_good: get(&row, "api_good")?,
+            });
+        }
+    }
+
+    let fw = FeatureWindows::at(w.now);
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "SELECT install_id, feature, sum(events) AS events, sum(errors) AS errors, \
+         sum(max(events - max(errors, 0), 0)) AS good, sum(CASE WHEN hour >= ",
+    );
+    qb.push_bind(micros(fw.last_7.0))
+        .push(" AND hour < ")
+        .push_bind(micros(fw.last_7.1))
+        .push(" THEN events ELSE 0 END) AS last_7, sum(CASE WHEN hour >= ")
+        .push_bind(micros(fw.previous_7.0))
+        .push(" AND hour < ")
+        .push_bind(micros(fw.previous_7.1))
+        .push(" THEN events ELSE 0 END) AS previous_7 FROM telemetry_rollups WHERE install_id IN ");
+    push_ids(&mut qb, ids);
+    qb.push(" AND hour >= ")
+        .push_bind(micros(fw.whole.0))
+        .push(" AND hour < ")
+        .push_bind(micros(fw.whole.1))
+        .push(" AND feature <> '' GROUP BY install_id, feature");
+    for row in qb.build().fetch_all(pool).await.map_err(db_err)? {
+        if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
+            d.features.push(FeatureTotals {
+                feature: get(&row, "feature")?,
+                events: get(&row, "events")?,
+                good: get(&row, "good")?,
+                errors: get(&row, "errors")?,
+                last_7_days: get(&row, "last_7")?,
+                previous_7_days: get(&row, "previous_7")?,
+            });
         }
     }
 
@@ -329,7 +365,8 @@ async fn read_chunk(
 
 /// Every list in the order the trait promises, whatever SQLite returned.
 fn settle(d: &mut CultureData) {
-    d.hourly.sort_by(|a, b| a.key.cmp(&b.key));
+    d.hours.sort_by_key(|h| h.hour);
+    d.features.sort_by(|a, b| a.feature.cmp(&b.feature));
     d.daily_users.sort();
     d.sessions.sort_by_key(|s| std::cmp::Reverse(s.end));
     d.user_agents

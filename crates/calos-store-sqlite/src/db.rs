@@ -131,33 +131,8 @@ pub(crate) async fn insert_audit(
     tx: &mut Transaction<'static, Sqlite>,
     entry: &AuditEntry,
 ) -> StoreResult<()> {
-    let before = entry
-        .before
-        .as_ref()
-        .map(|v| json_text(v, "audit before"))
-        .transpose()?;
-    let after = entry
-        .after
-        .as_ref()
-        .map(|v| json_text(v, "audit after"))
-        .transpose()?;
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor_json, actor_label, action, target_type, target_id, \
-         before_json, after_json, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(micros(entry.at))
-    .bind(json_text(&entry.actor, "audit actor")?)
-    .bind(entry.actor.label())
-    .bind(&entry.action)
-    .bind(&entry.target_type)
-    .bind(&entry.target_id)
-    .bind(before)
-    .bind(after)
-    .bind(&entry.ip)
-    .execute(&mut **tx)
-    .await
-    .map_err(db_err)?;
-    Ok(())
+    // Appending links the record into the audit hash chain.
+    crate::audit::append(tx, entry).await
 }
 
 /// Converts a count or limit coming from SQLite's signed integers.

@@ -177,6 +177,14 @@ impl Store for SqliteStore {
         audit::list(&self.pool, query).await
     }
 
+    async fn audit_chain(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<calos_core::audit::chain::ChainedRecord>> {
+        audit::chain(&self.pool, after_id, limit).await
+    }
+
     async fn count_admins(&self) -> StoreResult<u64> {
         admins::count_all(&self.pool).await
     }
@@ -204,6 +212,24 @@ impl Store for SqliteStore {
         audit: &AuditEntry,
     ) -> StoreResult<()> {
         admins::set_password(&self.pool, id, password_hash, audit).await
+    }
+
+    async fn set_admin_role(
+        &self,
+        id: i64,
+        role: calos_core::auth::Role,
+        audit: &AuditEntry,
+    ) -> StoreResult<Admin> {
+        admins::change(&self.pool, id, Some(role), None, audit).await
+    }
+
+    async fn set_admin_disabled(
+        &self,
+        id: i64,
+        disabled: bool,
+        audit: &AuditEntry,
+    ) -> StoreResult<Admin> {
+        admins::change(&self.pool, id, None, Some(disabled), audit).await
     }
 
     async fn create_session(&self, session: &NewSession) -> StoreResult<()> {

@@ -28,6 +28,7 @@ pub(crate) async fn insert_events(
             usage: None,
         })
         .collect();
+    let _turn = crate::ingest::turn(pool).await;
     let mut tx = write_tx(pool).await?;
     let inserted = crate::ingest::write(&mut tx, &wrapped, None).await?;
     commit(tx).await?;

@@ -27,6 +27,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod admin_management;
+mod audit_chain;
 mod culture;
 mod facts;
 mod ingest;
@@ -48,6 +50,8 @@ use futures::FutureExt as _;
 use crate::Store;
 
 pub use accounts::*;
+pub use admin_management::*;
+pub use audit_chain::*;
 pub use culture::*;
 pub use facts::*;
 pub use ingest::*;
@@ -126,6 +130,11 @@ macro_rules! store_conformance_suite {
             verify_writes_track_instances_and_domains,
             culture_rollups_equal_recomputation,
             culture_timezone_and_health_cache,
+            audit_chain_links_every_append,
+            audit_chain_survives_concurrent_appends,
+            admin_role_and_disable_keep_an_owner,
+            concurrent_owner_demotions_keep_one_owner,
+            api_token_role_round_trips,
         );
     };
     (@checks $make:path; $($check:ident),* $(,)?) => {

@@ -26,10 +26,9 @@ use calos_core::audit::AuditEntry;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use calos_core::culture::{ActiveUsers, MeterDay, SessionSpan};
+use calos_core::culture::{ActiveUsers, FeatureTotals, HourTotals, MeterDay, SessionSpan};
 use calos_core::ids::InstallId;
 use calos_core::plan::Meter;
-use calos_core::rollup::RollupRow;
 
 use crate::StoreResult;
 
@@ -37,7 +36,7 @@ use crate::StoreResult;
 #[derive(Debug, Clone, Copy)]
 pub struct CultureWindow {
     pub now: DateTime<Utc>,
-    /// Hourly rollups, daily users, sessions (by last event) and user agents
+    /// Hourly totals, daily users, sessions (by last event) and user agents
     /// from here on.
     pub from: DateTime<Utc>,
     /// Metered usage per day from this day on (the analyzer projects limits
@@ -55,8 +54,12 @@ pub struct CultureWindow {
 pub struct CultureData {
     /// Set on the customer by an admin; `None` lets the analyzer infer it.
     pub timezone_offset_minutes: Option<i32>,
-    /// By hour, type, feature (`RollupKey` order).
-    pub hourly: Vec<RollupRow>,
+    /// The hourly rollups from `window.from` folded per hour, by hour.
+    pub hours: Vec<HourTotals>,
+    /// The hourly rollups folded per feature over
+    /// [`FeatureWindows::at`](calos_core::culture::FeatureWindows::at)`(window.now)`,
+    /// by feature.
+    pub features: Vec<FeatureTotals>,
     /// Distinct users per UTC day, by day.
     pub daily_users: Vec<(NaiveDate, i64)>,
     /// Distinct users on the 7 and 28 UTC days ending with `now`'s day.

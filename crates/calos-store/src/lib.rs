@@ -21,6 +21,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use calos_core::audit::{AuditEntry, AuditRecord};
+use calos_core::auth::Role;
 use calos_core::branding::Branding;
 use calos_core::customer::{Customer, CustomerId, Email};
 use calos_core::ids::InstallId;
@@ -99,6 +100,14 @@ pub trait Store: VerifyStore + IngestStore + CultureStore + Send + Sync + 'stati
     // ----- audit -----
 
     async fn list_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>>;
+    /// Audit records with `id > after_id`, oldest first, at most `limit`, with
+    /// their hash-chain links (for `calos audit verify`). There are no methods
+    /// to change or delete audit records: the log is append-only.
+    async fn audit_chain(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<calos_core::audit::chain::ChainedRecord>>;
 
     // ----- admins, sessions, tokens -----
 
@@ -116,6 +125,19 @@ pub trait Store: VerifyStore + IngestStore + CultureStore + Send + Sync + 'stati
         password_hash: &str,
         audit: &AuditEntry,
     ) -> StoreResult<()>;
+
+    /// Changes an admin's role. `NotFound` for an unknown id; `Conflict`
+    /// (field `role`) when that would leave no enabled owner.
+    async fn set_admin_role(&self, id: i64, role: Role, audit: &AuditEntry) -> StoreResult<Admin>;
+    /// Disables (ending its sessions) or re-enables an admin. `NotFound` for
+    /// an unknown id; `Conflict` (field `disabled`) when that would leave no
+    /// enabled owner.
+    async fn set_admin_disabled(
+        &self,
+        id: i64,
+        disabled: bool,
+        audit: &AuditEntry,
+    ) -> StoreResult<Admin>;
 
     async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
     /// A session that exists and has not expired at `now`, with its admin.

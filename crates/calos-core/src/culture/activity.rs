@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use super::clock::{good, sum_within, Clock};
+use super::compact::HourTotals;
 use super::math::{round_to, trend_word};
 use super::profile::Activity;
-use crate::rollup::RollupRow;
 
 /// The window events per day and active days are measured over.
 pub const RATE_DAYS: i64 = 28;
@@ -28,39 +28,31 @@ pub struct Facts {
     pub previous_14_all: i64,
 }
 
-pub fn analyze(rows: &[RollupRow], clock: &Clock) -> (Activity, Facts) {
-    let events: i64 = rows.iter().map(|r| r.counts.events).sum();
-    let errors: i64 = rows.iter().map(|r| r.counts.errors).sum();
-    let first = rows
-        .iter()
-        .filter(|r| r.counts.events > 0)
-        .map(|r| r.key.hour)
-        .min();
-    let last = rows
-        .iter()
-        .filter(|r| r.counts.events > 0)
-        .map(|r| r.key.hour)
-        .max();
+pub fn analyze(rows: &[HourTotals], clock: &Clock) -> (Activity, Facts) {
+    let events: i64 = rows.iter().map(|r| r.events).sum();
+    let errors: i64 = rows.iter().map(|r| r.errors).sum();
+    let first = rows.iter().filter(|r| r.events > 0).map(|r| r.hour).min();
+    let last = rows.iter().filter(|r| r.events > 0).map(|r| r.hour).max();
     let with_good = || rows.iter().filter(|r| good(r) > 0);
     // The last 28 local dates, today included.
     let since = clock.local_date(clock.now) - TimeDelta::days(RATE_DAYS - 1);
     let facts = Facts {
         active_dates: with_good()
-            .map(|r| clock.local_date(r.key.hour))
+            .map(|r| clock.local_date(r.hour))
             .filter(|d| *d >= since)
             .collect(),
-        first_good: with_good().map(|r| r.key.hour).min(),
-        last_good: with_good().map(|r| r.key.hour).max(),
+        first_good: with_good().map(|r| r.hour).min(),
+        last_good: with_good().map(|r| r.hour).max(),
         days_with_events: rows
             .iter()
-            .filter(|r| r.counts.events > 0)
-            .map(|r| clock.local_date(r.key.hour))
+            .filter(|r| r.events > 0)
+            .map(|r| clock.local_date(r.hour))
             .collect::<BTreeSet<_>>()
             .len(),
-        previous_14_all: sum_within(clock, rows, 28, 14, |r| r.counts.events),
+        previous_14_all: sum_within(clock, rows, 28, 14, |r| r.events),
     };
 
-    let recent_events = sum_within(clock, rows, RATE_DAYS, 0, |r| r.counts.events);
+    let recent_events = sum_within(clock, rows, RATE_DAYS, 0, |r| r.events);
     // A customer whose first event was 3 days ago has 3 days of rate, not 28.
     let days_measured = first
         .map(|f| clock.days_since(f).clamp(1.0, RATE_DAYS as f64))

@@ -6,10 +6,10 @@
 use chrono::{Datelike, Timelike};
 
 use super::clock::{offset_label, Clock};
+use super::compact::HourTotals;
 use super::input::{CultureInput, SessionSpan, MAX_SESSIONS};
 use super::math::{quantile, round_to};
 use super::profile::{Behavior, SessionStats};
-use crate::rollup::RollupRow;
 
 pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
@@ -23,18 +23,25 @@ const OFFSET_RANGE: std::ops::RangeInclusive<i32> = -720..=840;
 /// A session longer than a day is a client that never closed it.
 const MAX_SESSION_MINUTES: f64 = 24.0 * 60.0;
 
-/// Rows made by people: buckets with at least one user. Scripts run round
-/// the clock and would flatten the day's shape. A customer with no user ids
-/// at all is judged on everything. Failed events count too: an error is
-/// still someone at work, and it keeps the zone and working days (which the
-/// score builds on) independent of how much of the work failed.
-pub fn people_rows(rows: &[RollupRow]) -> Vec<&RollupRow> {
-    let people: Vec<&RollupRow> = rows.iter().filter(|r| r.counts.users > 0).collect();
-    if people.is_empty() {
-        rows.iter().collect()
-    } else {
-        people
-    }
+/// Activity made by people, per hour: the events of rollup buckets with at
+/// least one user ([`HourTotals::people_events`]). Scripts run round the
+/// clock and would flatten the day's shape. A customer with no user ids at
+/// all is judged on everything. Failed events count too: an error is still
+/// someone at work, and it keeps the zone and working days (which the score
+/// builds on) independent of how much of the work failed.
+pub fn people_rows(rows: &[HourTotals]) -> Vec<(chrono::DateTime<chrono::Utc>, i64)> {
+    let any_people = rows.iter().any(|r| r.people_events > 0);
+    rows.iter()
+        .map(|r| {
+            let n = if any_people {
+                r.people_events
+            } else {
+                r.events
+            };
+            (r.hour, n)
+        })
+        .filter(|(_, n)| *n > 0 || !any_people)
+        .collect()
 }
 
 /// The customer's offset and where it came from.
@@ -45,7 +52,7 @@ pub fn resolve_timezone(input: &CultureInput<'_>) -> (i32, &'static str) {
     {
         return (set, "customer");
     }
-    match infer_offset_minutes(&people_rows(input.hourly)) {
+    match infer_offset_minutes(&people_rows(input.hours)) {
         Some(m) => (m, "inferred"),
         None => (0, "default"),
     }
@@ -53,11 +60,11 @@ pub fn resolve_timezone(input: &CultureInput<'_>) -> (i32, &'static str) {
 
 /// Centres the circular mean of the UTC hour-of-day of activity on 13:00
 /// local, to the whole hour. `None` without a clear daily rhythm.
-pub fn infer_offset_minutes(rows: &[&RollupRow]) -> Option<i32> {
+pub fn infer_offset_minutes(rows: &[(chrono::DateTime<chrono::Utc>, i64)]) -> Option<i32> {
     let (mut x, mut y, mut total) = (0.0, 0.0, 0.0);
-    for r in rows {
-        let w = r.counts.events as f64;
-        let angle = (f64::from(r.key.hour.hour()) + 0.5) / 24.0 * std::f64::consts::TAU;
+    for (hour, n) in rows {
+        let w = *n as f64;
+        let angle = (f64::from(hour.hour()) + 0.5) / 24.0 * std::f64::consts::TAU;
         x += w * angle.cos();
         y += w * angle.sin();
         total += w;
@@ -78,9 +85,8 @@ pub fn infer_offset_minutes(rows: &[&RollupRow]) -> Option<i32> {
 pub fn analyze(input: &CultureInput<'_>, clock: &Clock, source: &'static str) -> Behavior {
     let mut hourly = vec![0i64; 24];
     let mut weekdays = vec![0i64; 7];
-    for r in people_rows(input.hourly) {
-        let local = clock.local(r.key.hour);
-        let n = r.counts.events;
+    for (hour, n) in people_rows(input.hours) {
+        let local = clock.local(hour);
         hourly[local.hour() as usize] += n;
         weekdays[local.weekday().num_days_from_monday() as usize] += n;
     }

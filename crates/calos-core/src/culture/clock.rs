@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 
-use crate::rollup::RollupRow;
+use super::compact::HourTotals;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
@@ -50,25 +50,22 @@ impl Window {
     }
 }
 
-/// Events of a row that were not errors: what "activity" counts, so that
+/// Events of an hour that were not errors: what "activity" counts, so that
 /// more errors can only ever lower activity measures, never raise them.
-pub fn good(row: &RollupRow) -> i64 {
-    (row.counts.events - row.counts.errors.max(0)).max(0)
+pub fn good(row: &HourTotals) -> i64 {
+    row.good
 }
 
 /// Sum of `f` over rows in `[now - from_days, now - to_days)`.
 pub fn sum_within(
     clock: &Clock,
-    rows: &[RollupRow],
+    rows: &[HourTotals],
     from_days: i64,
     to_days: i64,
-    f: impl Fn(&RollupRow) -> i64,
+    f: impl Fn(&HourTotals) -> i64,
 ) -> i64 {
     let window = clock.window(from_days, to_days);
-    rows.iter()
-        .filter(|r| window.contains(r.key.hour))
-        .map(f)
-        .sum()
+    rows.iter().filter(|r| window.contains(r.hour)).map(f).sum()
 }
 
 /// `"UTC+01:00"`, `"UTC-05:30"`, `"UTC"`.

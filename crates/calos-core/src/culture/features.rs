@@ -5,12 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use super::clock::{good, sum_within, Clock};
+use super::clock::{sum_within, Clock};
 use super::input::CultureInput;
 use super::math::{ratio, round_to, trend_word};
 use super::profile::FeatureUsage;
 use crate::plan::Meter;
-use crate::telemetry::EventType;
 
 /// Below this share of feature activity a used entitlement is "rarely used".
 pub const RARE_SHARE: f64 = 0.02;
@@ -119,21 +118,18 @@ struct Tally {
 }
 
 pub fn analyze(input: &CultureInput<'_>, clock: &Clock) -> Adoption {
-    let (last_week, week_before) = (clock.window(7, 0), clock.window(14, 7));
+    // Already summed over the windows of `FeatureWindows::at(now)`.
     let mut by_feature: BTreeMap<&str, Tally> = BTreeMap::new();
-    for r in input.hourly {
-        if r.key.feature.is_empty() {
+    for f in input.features {
+        if f.feature.is_empty() {
             continue;
         }
-        let t = by_feature.entry(r.key.feature.as_str()).or_default();
-        t.events += r.counts.events;
-        t.good += good(r);
-        t.errors += r.counts.errors;
-        if last_week.contains(r.key.hour) {
-            t.last_7 += r.counts.events;
-        } else if week_before.contains(r.key.hour) {
-            t.previous_7 += r.counts.events;
-        }
+        let t = by_feature.entry(f.feature.as_str()).or_default();
+        t.events += f.events;
+        t.good += f.good;
+        t.errors += f.errors;
+        t.last_7 += f.last_7_days;
+        t.previous_7 += f.previous_7_days;
     }
     let tagged: i64 = by_feature.values().map(|t| t.events).sum();
     let mut features: Vec<FeatureUsage> = by_feature
@@ -164,14 +160,10 @@ pub fn analyze(input: &CultureInput<'_>, clock: &Clock) -> Adoption {
                 .any(|e| entitlements.iter().any(|x| x == e))
         })
         .collect();
-    let api_calls = sum_within(clock, input.hourly, super::input::WINDOW_DAYS, 0, |r| {
-        if r.key.event_type == EventType::ApiCall {
-            good(r)
-        } else {
-            0
-        }
+    let api_calls = sum_within(clock, input.hours, super::input::WINDOW_DAYS, 0, |r| {
+        r.api_good
     });
-    let all_events: i64 = input.hourly.iter().map(|r| r.counts.events).sum();
+    let all_events: i64 = input.hours.iter().map(|r| r.events).sum();
     let mut unused = Vec::new();
     let mut rarely_used = Vec::new();
     for o in &entitled {

@@ -7,7 +7,8 @@
 //!
 //! | field | source | kept today |
 //! |---|---|---|
-//! | `hourly` | `IngestStore::rollups(install, now - 90 days, now)` | yes |
+//! | `hours` | hourly rollups of the window folded per hour ([`super::HourTotals`], at most 24 × 91 rows) | yes |
+//! | `features` | hourly rollups of the window folded per feature over [`super::FeatureWindows`] ([`super::FeatureTotals`]) | yes |
 //! | `daily_users` | `IngestStore::daily_users` over the same 90 days | yes |
 //! | `active_users` | `IngestStore::distinct_users` over the last 7 and 28 days | yes |
 //! | `meters` | period usage per meter (`IngestStore::period_usage` folded with [`crate::metering::per_meter`]), plus seats (distinct users in the period) and domains | yes |
@@ -18,9 +19,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::compact::{FeatureTotals, HourTotals};
 use crate::license::License;
 use crate::plan::{Limit, Meter, Plan};
-use crate::rollup::RollupRow;
 
 /// How far back the analysis looks.
 pub const WINDOW_DAYS: i64 = 90;
@@ -43,8 +44,11 @@ pub struct CultureInput<'a> {
     /// The customer's UTC offset in minutes when known (set on the
     /// customer); otherwise the analyzer infers it from the daily rhythm.
     pub timezone_offset_minutes: Option<i32>,
-    /// Hourly rollups of the last [`WINDOW_DAYS`] days, in any order.
-    pub hourly: &'a [RollupRow],
+    /// Per-hour totals of the last [`WINDOW_DAYS`] days (more is trimmed),
+    /// in any order.
+    pub hours: &'a [HourTotals],
+    /// Per-feature totals over [`super::FeatureWindows::at`]`(now)`.
+    pub features: &'a [FeatureTotals],
     /// Distinct users per UTC day over the same window.
     pub daily_users: &'a [(NaiveDate, i64)],
     pub active_users: ActiveUsers,

@@ -2,7 +2,8 @@
 //! before a call — how a customer's people use the product, how healthy the
 //! account is, where the upsells are and what signals churn.
 //!
-//! Pure code over aggregates ([`CultureInput`]): hourly rollups, daily
+//! Pure code over aggregates ([`CultureInput`]): rollups folded per hour
+//! and per feature ([`compact`]), daily
 //! distinct users, per-session summaries, distinct user agents and meter
 //! use. No SQL, no I/O, no async; the cost does not grow with raw events.
 //! The health score's components and weights are in [`health::WEIGHTS`].
@@ -11,6 +12,7 @@ mod activity;
 mod behavior;
 mod churn;
 mod clock;
+mod compact;
 mod features;
 mod health;
 mod input;
@@ -28,6 +30,7 @@ mod tests;
 
 use chrono::TimeDelta;
 
+pub use compact::{compact, good_of, FeatureTotals, FeatureWindows, HourTotals};
 pub use health::WEIGHTS as HEALTH_WEIGHTS;
 pub use input::{
     ActiveUsers, CultureInput, MeterDay, MeterUse, SessionSpan, MAX_SESSIONS, MAX_USER_AGENTS,
@@ -36,8 +39,6 @@ pub use input::{
 pub use profile::*;
 pub use upsells::{HEAVY_FREE_EVENTS_PER_DAY, LIMIT_HIGH_PERCENT, LIMIT_UPSELL_PERCENT};
 
-use crate::rollup::RollupRow;
-use crate::telemetry::EventType;
 use clock::{good, sum_within, Clock};
 
 /// Fewer events than this in the window is not enough to judge a customer.
@@ -56,22 +57,21 @@ pub fn analyze(input: &CultureInput<'_>) -> CultureProfile {
     // Only the analysis window counts, whatever the caller passed (copied
     // only when the caller passed more, which the store does not).
     let window = clock.window(WINDOW_DAYS, -1);
-    let in_window = |r: &RollupRow| window.contains(r.key.hour);
-    let trimmed: Vec<RollupRow>;
-    let hourly = if input.hourly.iter().all(in_window) {
-        input.hourly
+    let trimmed: Vec<HourTotals>;
+    let hours = if input.hours.iter().all(|r| window.contains(r.hour)) {
+        input.hours
     } else {
         trimmed = input
-            .hourly
+            .hours
             .iter()
-            .filter(|r| in_window(r))
-            .cloned()
+            .filter(|r| window.contains(r.hour))
+            .copied()
             .collect();
         &trimmed
     };
-    let input = &CultureInput { hourly, ..*input };
+    let input = &CultureInput { hours, ..*input };
 
-    let (activity, facts) = activity::analyze(input.hourly, &clock);
+    let (activity, facts) = activity::analyze(input.hours, &clock);
     let enough_data = activity.events >= MIN_EVENTS && facts.days_with_events >= MIN_ACTIVE_DAYS;
     let behavior = behavior::analyze(input, &clock, tz_source);
     let working_days: Vec<usize> = behavior
@@ -82,15 +82,9 @@ pub fn analyze(input: &CultureInput<'_>) -> CultureProfile {
     let today = clock.now.date_naive();
     let team_size = team::estimate(input.active_users, input.daily_users, today, &working_days);
     let adoption = features::analyze(input, &clock);
-    let api_calls = sum_within(&clock, input.hourly, WINDOW_DAYS, -1, |r| {
-        if r.key.event_type == EventType::ApiCall {
-            r.counts.events
-        } else {
-            0
-        }
-    });
+    let api_calls = sum_within(&clock, input.hours, WINDOW_DAYS, -1, |r| r.api_events);
     let tech_stack = techstack::analyze(input.user_agents, activity.events, api_calls);
-    let reliability = reliability::analyze(input.hourly, &clock);
+    let reliability = reliability::analyze(input.hours, input.features, &clock);
     let limits = limits::analyze(input, &clock);
 
     let since_28 = today - TimeDelta::days(activity::RATE_DAYS);
@@ -101,8 +95,8 @@ pub fn analyze(input: &CultureInput<'_>) -> CultureProfile {
         facts: &facts,
         behavior: &behavior,
         adoption: &adoption,
-        error_rate: reliability::judged_rate(input.hourly, &clock),
-        good_events_28: sum_within(&clock, input.hourly, activity::RATE_DAYS, -1, good),
+        error_rate: reliability::judged_rate(input.hours, &clock),
+        good_events_28: sum_within(&clock, input.hours, activity::RATE_DAYS, -1, good),
         user_days_28: input
             .daily_users
             .iter()

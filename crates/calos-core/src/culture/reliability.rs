@@ -3,19 +3,19 @@
 use std::collections::BTreeMap;
 
 use super::clock::{sum_within, Clock};
+use super::compact::{FeatureTotals, HourTotals};
 use super::math::{ratio, round_to};
 use super::profile::{FeatureErrors, Reliability};
-use crate::rollup::RollupRow;
 
 /// A window needs this many events before its rate is worth comparing.
 pub const MIN_EVENTS_FOR_RATE: i64 = 200;
 
-pub fn analyze(rows: &[RollupRow], clock: &Clock) -> Reliability {
-    let events: i64 = rows.iter().map(|r| r.counts.events).sum();
-    let errors: i64 = rows.iter().map(|r| r.counts.errors).sum();
+pub fn analyze(rows: &[HourTotals], features: &[FeatureTotals], clock: &Clock) -> Reliability {
+    let events: i64 = rows.iter().map(|r| r.events).sum();
+    let errors: i64 = rows.iter().map(|r| r.errors).sum();
     let window_rate = |from, to| {
-        let n = sum_within(clock, rows, from, to, |r| r.counts.events);
-        let e = sum_within(clock, rows, from, to, |r| r.counts.errors);
+        let n = sum_within(clock, rows, from, to, |r| r.events);
+        let e = sum_within(clock, rows, from, to, |r| r.errors);
         (n >= MIN_EVENTS_FOR_RATE).then(|| e as f64 / n as f64)
     };
     let last = window_rate(7, 0);
@@ -28,10 +28,10 @@ pub fn analyze(rows: &[RollupRow], clock: &Clock) -> Reliability {
     };
 
     let mut by: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-    for r in rows.iter().filter(|r| !r.key.feature.is_empty()) {
-        let t = by.entry(r.key.feature.as_str()).or_default();
-        t.0 += r.counts.events;
-        t.1 += r.counts.errors;
+    for f in features.iter().filter(|f| !f.feature.is_empty()) {
+        let t = by.entry(f.feature.as_str()).or_default();
+        t.0 += f.events;
+        t.1 += f.errors;
     }
     let mut by_feature: Vec<FeatureErrors> = by
         .into_iter()
@@ -65,12 +65,12 @@ pub fn analyze(rows: &[RollupRow], clock: &Clock) -> Reliability {
 /// The error rate the health score judges: the worse of the whole window and
 /// the last 7 days (when those have enough events). Adding errors can only
 /// raise it.
-pub fn judged_rate(rows: &[RollupRow], clock: &Clock) -> Option<f64> {
-    let events: i64 = rows.iter().map(|r| r.counts.events).sum();
-    let errors: i64 = rows.iter().map(|r| r.counts.errors).sum();
+pub fn judged_rate(rows: &[HourTotals], clock: &Clock) -> Option<f64> {
+    let events: i64 = rows.iter().map(|r| r.events).sum();
+    let errors: i64 = rows.iter().map(|r| r.errors).sum();
     let overall = ratio(errors, events)?;
-    let n = sum_within(clock, rows, 7, 0, |r| r.counts.events);
-    let e = sum_within(clock, rows, 7, 0, |r| r.counts.errors);
+    let n = sum_within(clock, rows, 7, 0, |r| r.events);
+    let e = sum_within(clock, rows, 7, 0, |r| r.errors);
     let recent = (n >= MIN_EVENTS_FOR_RATE).then(|| e as f64 / n as f64);
     Some(recent.map_or(overall, |r| r.max(overall)))
 }

@@ -3,6 +3,7 @@
 //! first (401 before anything else), then parses, authorises, calls
 //! core/store and renders.
 
+mod admins;
 mod audit;
 mod create_license;
 mod culture;
@@ -14,6 +15,7 @@ mod plans;
 mod profile;
 mod revoke;
 mod stats;
+mod tokens;
 mod usage;
 pub mod v1;
 mod views;
@@ -64,4 +66,10 @@ pub fn enterprise_router() -> Router<AppState> {
         .route("/plans", get(plans::list))
         .route("/plans/{slug}", put(plans::put))
         .route("/audit", get(audit::list))
+        .route("/admins", get(admins::list).post(admins::create))
+        .route("/admins/{id}/role", post(admins::set_role))
+        .route("/admins/{id}/disable", post(admins::disable))
+        .route("/admins/{id}/reset-password", post(admins::reset_password))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}/revoke", post(tokens::revoke))
 }

@@ -4,6 +4,7 @@
 
 mod middleware;
 pub mod router;
+pub mod security;
 
 use std::future::Future;
 use std::net::SocketAddr;

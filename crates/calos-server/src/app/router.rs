@@ -29,7 +29,12 @@ pub fn router(state: AppState) -> Router {
         .fallback(middleware::no_route)
         .method_not_allowed_fallback(middleware::method_not_allowed);
     let main = with_request_layers(with_body_limits(main, config.body_limit_bytes), &config);
-    main.merge(telemetry_routes(&config)).with_state(state)
+    main.merge(telemetry_routes(&config))
+        .layer(axum::middleware::from_fn_with_state(
+            config.secure_cookies,
+            super::security::headers,
+        ))
+        .with_state(state)
 }
 
 /// What every route gets: a request id (set, or taken from the client, and

@@ -113,6 +113,11 @@ impl FromRequestParts<AppState> for AdminUser {
             if admin.disabled {
                 return Err(ApiError::Unauthenticated);
             }
+            // A role-scoped token acts with the narrower of its cap and its admin's role.
+            let mut admin = admin;
+            if let Some(cap) = api_token.role {
+                admin.role = admin.role.at_most(cap);
+            }
             return Ok(AdminUser {
                 admin,
                 method: AuthMethod::ApiToken {

@@ -47,6 +47,7 @@ pub fn issue(
             token_hash: sha256(&secret),
             created_at: now,
             expires_at,
+            role: None,
         },
         secret,
     }

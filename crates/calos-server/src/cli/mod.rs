@@ -2,6 +2,7 @@
 //! every failure prints what failed and exits non-zero.
 
 mod admin;
+mod audit;
 pub mod bootstrap;
 mod keys;
 mod listing;
@@ -66,6 +67,9 @@ enum Command {
     /// Manage the keys verdicts are signed with.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The audit log's hash chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Check a verdict token offline and print its claims; non-zero exit unless valid.
     VerifyToken {
         token: String,
@@ -75,6 +79,15 @@ enum Command {
         /// Verify against a JWKS document in this file.
         #[arg(long, value_name = "PATH")]
         key_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain; non-zero exit naming the first broken record.
+    Verify {
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
     },
 }
 
@@ -257,6 +270,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Plans(PlansCommand::List { output }) => listing::plans(&config, output).await,
         Command::Keys(KeysCommand::Rotate) => keys::rotate(&config).await,
         Command::Keys(KeysCommand::List { output }) => keys::list(&config, output).await,
+        Command::Audit(AuditCommand::Verify { output }) => audit::verify(&config, output).await,
         Command::VerifyToken {
             token,
             jwks,

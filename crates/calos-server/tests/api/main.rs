@@ -7,6 +7,8 @@
 mod client;
 mod helpers;
 
+mod admins;
+mod audit_chain;
 mod auth;
 mod bad_input;
 mod cli;
@@ -16,7 +18,9 @@ mod licenses;
 mod listing;
 mod misc;
 mod pages;
+mod roles;
 mod sdk;
+mod security;
 mod stats;
 mod telemetry;
 mod verify;

@@ -236,6 +236,7 @@ pub async fn api_tokens_expired_or_revoked_are_not_found(store: Arc<dyn Store>) 
         token_hash: vec![n; 32],
         created_at: t - hours(2),
         expires_at,
+        role: None,
     };
     let forever = new_token(1, None);
     let a_day = new_token(2, Some(t + days(1)));

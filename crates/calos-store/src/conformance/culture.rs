@@ -172,12 +172,15 @@ async fn recompute(store: &Arc<dyn Store>, l: &License, w: &CultureWindow) -> Cu
         .await
         .expect("period usage");
 
+    // The rollups as the analyzer reads them, folded from the raw events
+    // (the store reads hours from `w.from`, a whole bucket).
+    let (mut rows, _) = calos_core::rollup::fold(&raw);
+    rows.retain(|r| r.key.hour >= w.from);
+    let (hour_totals, feature_totals) = calos_core::culture::compact(&rows, w.now);
     CultureData {
         timezone_offset_minutes: None,
-        hourly: store
-            .rollups(id, w.from, w.now + days(1))
-            .await
-            .expect("rollups"),
+        hours: hour_totals,
+        features: feature_totals,
         daily_users: daily_users
             .into_iter()
             .map(|(d, u)| (d, u.len() as i64))

@@ -111,9 +111,11 @@ fn a_handful_of_events_is_not_enough_data() {
 #[test]
 fn empty_input_with_no_plans_or_meters_does_not_panic() {
     let c = lagoon().build();
+    let none = Default::default();
     let input = CultureInput {
         plans: &[],
-        hourly: &[],
+        hours: &[],
+        features: &[],
         daily_users: &[],
         active_users: ActiveUsers::default(),
         sessions: &[],
@@ -121,7 +123,7 @@ fn empty_input_with_no_plans_or_meters_does_not_panic() {
         meters: &[],
         daily_usage: &[],
         timezone_offset_minutes: Some(100_000),
-        ..c.input()
+        ..c.input(&none)
     };
     let p = analyze(&input);
     assert!(!p.enough_data);

@@ -114,6 +114,12 @@ impl Default for Synth {
     }
 }
 
+/// The rollups as the analyzer reads them.
+pub type Compacted = (
+    Vec<super::super::HourTotals>,
+    Vec<super::super::FeatureTotals>,
+);
+
 /// Everything the analyzer reads, owned.
 pub struct Customer {
     pub spec: Synth,
@@ -351,14 +357,17 @@ impl Synth {
 }
 
 impl Customer {
-    pub fn input(&self) -> CultureInput<'_> {
+    /// The input with `compacted` (from [`super::super::compact`]) as the
+    /// rollups: tests edit `rows`, so the compact forms are made per use.
+    pub fn input<'a>(&'a self, compacted: &'a Compacted) -> CultureInput<'a> {
         CultureInput {
             now: self.spec.now,
             license: &self.license,
             plan: &self.plan,
             plans: &self.plans,
             timezone_offset_minutes: self.spec.tz_set.then_some(self.spec.tz_hours * 60),
-            hourly: &self.rows,
+            hours: &compacted.0,
+            features: &compacted.1,
             daily_users: &self.daily_users,
             active_users: self.active_users,
             sessions: &self.sessions,
@@ -371,6 +380,7 @@ impl Customer {
     }
 
     pub fn analyze(&self) -> CultureProfile {
-        analyze(&self.input())
+        let compacted = super::super::compact(&self.rows, self.spec.now);
+        analyze(&self.input(&compacted))
     }
 }

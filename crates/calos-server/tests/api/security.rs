@@ -1,0 +1,242 @@
+//! Hardening: security headers on every kind of response, CORS closed, and
+//! secrets (license key, password, API token, session) never in the logs.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+use crate::helpers::{bearer_client, TestApp};
+
+crate::both_backends!(every_response_carries_security_headers_and_no_cors);
+
+const JSON_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+#[track_caller]
+fn assert_hardened(what: &str, h: &HeaderMap, json: bool) {
+    let get = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    assert_eq!(get("x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(get("x-frame-options"), "DENY", "{what}");
+    assert!(
+        get("content-security-policy").contains("frame-ancestors 'none'"),
+        "{what}"
+    );
+    assert!(!get("referrer-policy").is_empty(), "{what}");
+    if json {
+        assert_eq!(get("content-security-policy"), JSON_CSP, "{what}");
+        assert_eq!(get("referrer-policy"), "no-referrer", "{what}");
+    }
+    // Plain HTTP test server: HSTS would be wrong here.
+    assert!(h.get("strict-transport-security").is_none(), "{what}");
+    assert!(
+        h.get("access-control-allow-origin").is_none(),
+        "{what}: CORS is closed"
+    );
+    assert!(
+        h.get("access-control-allow-credentials").is_none(),
+        "{what}"
+    );
+}
+
+async fn every_response_carries_security_headers_and_no_cors(app: &TestApp) {
+    let anon = app.anon();
+    let token = app.token_client().await;
+    let cases = [
+        ("healthz", anon.get("/healthz").await),
+        ("jwks", anon.get("/.well-known/jwks.json").await),
+        ("admin json", token.get("/api/enterprise/stats").await),
+        ("401", anon.get("/api/enterprise/stats").await),
+        ("404", anon.get("/no/such/route").await),
+        (
+            "verify 4xx",
+            anon.post("/api/v1/license/verify", &json!({})).await,
+        ),
+        (
+            "telemetry 4xx",
+            anon.post("/api/v1/telemetry", &json!({})).await,
+        ),
+    ];
+    for (what, resp) in &cases {
+        assert_hardened(what, &resp.headers, true);
+    }
+    let page = anon.get("/login").await;
+    assert_eq!(page.status.as_u16(), 200);
+    assert_hardened("login page", &page.headers, false);
+
+    // A cross-origin preflight and a cross-origin request get no CORS grant.
+    let client = reqwest::Client::new();
+    let preflight = client
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/api/enterprise/stats", app.base),
+        )
+        .header("Origin", "https://evil.example")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(!preflight.status().is_success(), "{}", preflight.status());
+    assert_hardened("preflight", preflight.headers(), true);
+    let cross = client
+        .get(format!("{}/healthz", app.base))
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_hardened("cross-origin GET", cross.headers(), true);
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_calos");
+const PASSWORD: &str = "log-test-password-8c1f";
+
+fn calos(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.join("calos.db").display()),
+        )
+        .env("CALOS_DATA_DIR", dir)
+        .env("CALOS_ADMIN_PASSWORD", PASSWORD)
+        // Everything, sqlx statements and request headers included.
+        .env("RUST_LOG", "debug")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// A full flow against the real binary logging at debug level: login, API
+/// token, license, verify, telemetry. None of the secrets may reach the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_appear_in_debug_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let setup = calos(dir.path()).arg("setup").output().await.unwrap();
+    assert!(
+        setup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
+    let log_path = dir.path().join("serve.log");
+    let mut server = calos(dir.path())
+        .args(["serve", "--port", "0", "--bind", "127.0.0.1"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let base = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.split("running at ").nth(1) {
+                return rest.split_whitespace().next().unwrap().to_owned();
+            }
+        }
+        panic!("serve ended without printing its address");
+    })
+    .await
+    .expect("serve printed its address");
+
+    let session = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let login = session
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({ "username": "admin", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 200);
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .and_then(|c| c.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .unwrap();
+    let login: serde_json::Value = login.json().await.unwrap();
+    let csrf = login["csrfToken"].as_str().unwrap().to_owned();
+    // A failed login with the real password for another name: still not logged.
+    session
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({ "username": "nobody", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+
+    let made: serde_json::Value = session
+        .post(format!("{base}/api/enterprise/tokens"))
+        .header("X-CSRF-Token", &csrf)
+        .json(&json!({ "name": "log-test" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = made["secret"].as_str().unwrap().to_owned();
+    let api = bearer_client(&base, &token);
+    let created = api
+        .post(
+            "/api/enterprise/create-license",
+            &json!({ "customer": { "name": "Log Test", "email": "log@example.com" }, "tier": "pro" }),
+        )
+        .await;
+    assert_eq!(created.status.as_u16(), 201, "{}", created.body);
+    let install = created.body["installId"].as_str().unwrap().to_owned();
+    let key = created.body["licenseKey"].as_str().unwrap().to_owned();
+    let verified = api
+        .post(
+            "/api/v1/license/verify",
+            &json!({ "installId": install, "licenseKey": key, "instanceId": "i-1",
+                     "version": "1.0.0", "nonce": uuid::Uuid::new_v4().simple().to_string() }),
+        )
+        .await;
+    assert_eq!(verified.status.as_u16(), 200, "{}", verified.body);
+    let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let telemetry = api
+        .post(
+            "/api/v1/telemetry",
+            &json!({ "installId": install, "licenseKey": key, "events": [
+                { "eventId": "e-1", "type": "feature_use", "ts": ts, "feature": "pos" } ] }),
+        )
+        .await;
+    assert!(telemetry.status.is_success(), "{}", telemetry.body);
+    // A wrong key, too: rejections must not echo what was sent.
+    api.post(
+        "/api/v1/license/verify",
+        &json!({ "installId": install, "licenseKey": format!("{key}x"), "instanceId": "i-1",
+                 "version": "1.0.0", "nonce": uuid::Uuid::new_v4().simple().to_string() }),
+    )
+    .await;
+
+    let pid = server.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(20), server.wait())
+        .await
+        .expect("serve exits")
+        .unwrap();
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("DEBUG"), "logging ran at debug level:\n{log}");
+    assert!(
+        log.contains("/api/v1/license/verify"),
+        "the flow was logged"
+    );
+    for (what, secret) in [
+        ("license key", key.as_str()),
+        ("password", PASSWORD),
+        ("API token", token.as_str()),
+        ("session cookie", cookie.as_str()),
+        ("CSRF token", csrf.as_str()),
+    ] {
+        assert!(!log.contains(secret), "the {what} appears in the logs");
+    }
+}
