@@ -10,6 +10,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 
 use calos_core::auth::Permission;
+use calos_core::license::License;
 use calos_core::plan::{Limit, Meter, Plan};
 use calos_core::stats::{compute, Stats};
 use calos_store::LicenseListItem;
@@ -55,6 +56,9 @@ pub struct Row {
     pub api_percent: Option<u32>,
     pub api_over: bool,
     pub events_30d: String,
+    /// The culture analyzer's score ("—" without enough data) and its label.
+    pub health_score: String,
+    pub health_label: String,
 }
 
 pub struct Table {
@@ -241,12 +245,27 @@ async fn load_table(
         Ok(p) => p,
         Err(e) => return Table::failed(user, filter, &e),
     };
+    // One batch for the page (cached scores, the stale ones recomputed
+    // together), never one analysis per row.
+    let licenses: Vec<&License> = page.items.iter().map(|i| &i.license).collect();
+    let mut health =
+        match crate::culture::health_for(state.store.as_ref(), &licenses, &plans, now).await {
+            Ok(h) => h,
+            Err(e) => return Table::failed(user, filter, &e),
+        };
     let pages = u32::try_from(page.total.div_ceil(u64::from(PER_PAGE)))
         .unwrap_or(u32::MAX)
         .max(1);
     let qs = filter.query_string();
     Table {
-        rows: page.items.iter().map(|i| row(i, &plans, now)).collect(),
+        rows: page
+            .items
+            .iter()
+            .map(|i| {
+                let h = health.remove(&i.license.install_id);
+                row(i, &plans, h, now)
+            })
+            .collect(),
         total: page.total,
         page: filter.page,
         pages,
@@ -300,7 +319,12 @@ pub fn plan_options(plans: &[Plan]) -> Vec<PlanOption> {
         .collect()
 }
 
-fn row(item: &LicenseListItem, plans: &[Plan], now: DateTime<Utc>) -> Row {
+fn row(
+    item: &LicenseListItem,
+    plans: &[Plan],
+    health: Option<calos_store::HealthScore>,
+    now: DateTime<Utc>,
+) -> Row {
     let l = &item.license;
     let plan = plans.iter().find(|p| p.slug == l.plan);
     let limit = plan.map_or(Limit::Unlimited, |p| p.limit(Meter::ApiRequests));
@@ -335,5 +359,10 @@ fn row(item: &LicenseListItem, plans: &[Plan], now: DateTime<Utc>) -> Row {
         api_percent: percent.map(|p| p.clamp(0.0, 100.0).round() as u32),
         api_over: percent.is_some_and(|p| p >= 100.0),
         events_30d: group(u64::try_from(item.events_last_30_days).unwrap_or(0)),
+        health_score: health
+            .as_ref()
+            .and_then(|h| h.score)
+            .map_or_else(|| "—".to_owned(), |s| s.to_string()),
+        health_label: health.map_or_else(|| "not enough data".to_owned(), |h| h.label),
     }
 }

@@ -20,7 +20,26 @@ both_backends!(
     csv_export_follows_the_filter,
     assets_have_types_and_cache_headers,
     login_refuses_foreign_next_targets,
+    customer_table_shows_health,
 );
+
+/// Each row carries the analyzer's health: a customer with no telemetry says
+/// so rather than showing a made-up score.
+async fn customer_table_shows_health(app: &TestApp) {
+    let api = app.admin().await;
+    let made = app.create_license(&api, "pro", json!({})).await;
+    let id = made["installId"].as_str().unwrap();
+    let (status, _, body) = get_page(app, "/admin").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("<th scope=\"col\">Health</th>"), "{body}");
+    let row_start = body
+        .find(&format!("data-install-id=\"{id}\""))
+        .expect("the row");
+    let row = &body[row_start..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("data-health=\"not enough data\""), "{row}");
+    assert!(row.contains("<strong>—</strong>"), "{row}");
+}
 
 /// `raw` appears in `body` with its `<` and `>` as character references
 /// (askama writes `&#60;`; `&lt;` would do as well).
