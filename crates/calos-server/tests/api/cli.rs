@@ -4,26 +4,15 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 use crate::helpers::bearer_client;
 
-const BIN: &str = env!("CARGO_BIN_EXE_calos");
+use crate::binary;
 const PASSWORD: &str = "cli test password";
 
 fn calos(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.join("calos.db").display()),
-        )
-        .env("CALOS_DATA_DIR", dir)
-        .env("CALOS_ADMIN_PASSWORD", PASSWORD)
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    cmd
+    binary::calos(dir, PASSWORD)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,23 +65,7 @@ async fn setup_token_serve_and_sigterm() {
         "lists never show the secret"
     );
 
-    let mut server = calos(dir.path())
-        .args(["serve", "--port", "0", "--bind", "127.0.0.1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let base = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.split("running at ").nth(1) {
-                return rest.split_whitespace().next().unwrap().to_owned();
-            }
-        }
-        panic!("serve ended without printing its address");
-    })
-    .await
-    .expect("serve printed its address");
+    let (mut server, base) = binary::serve(calos(dir.path()), Stdio::null()).await;
 
     let api = bearer_client(&base, &token);
     let stats = api.get("/api/enterprise/stats").await;

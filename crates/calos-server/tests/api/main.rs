@@ -4,6 +4,7 @@
 // Test support code outside `#[test]` fns: a panic is how a test fails here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod binary;
 mod client;
 mod helpers;
 

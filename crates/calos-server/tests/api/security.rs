@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 use crate::helpers::{bearer_client, TestApp};
@@ -90,22 +89,13 @@ async fn every_response_carries_security_headers_and_no_cors(app: &TestApp) {
     assert_hardened("cross-origin GET", cross.headers(), true);
 }
 
-const BIN: &str = env!("CARGO_BIN_EXE_calos");
+use crate::binary;
 const PASSWORD: &str = "log-test-password-8c1f";
 
 fn calos(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.join("calos.db").display()),
-        )
-        .env("CALOS_DATA_DIR", dir)
-        .env("CALOS_ADMIN_PASSWORD", PASSWORD)
-        // Everything, sqlx statements and request headers included.
-        .env("RUST_LOG", "debug")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
+    let mut cmd = binary::calos(dir, PASSWORD);
+    // Everything, sqlx statements and request headers included.
+    cmd.env("RUST_LOG", "debug");
     cmd
 }
 
@@ -121,23 +111,11 @@ async fn secrets_never_appear_in_debug_logs() {
         String::from_utf8_lossy(&setup.stderr)
     );
     let log_path = dir.path().join("serve.log");
-    let mut server = calos(dir.path())
-        .args(["serve", "--port", "0", "--bind", "127.0.0.1"])
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let base = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.split("running at ").nth(1) {
-                return rest.split_whitespace().next().unwrap().to_owned();
-            }
-        }
-        panic!("serve ended without printing its address");
-    })
-    .await
-    .expect("serve printed its address");
+    let (mut server, base) = binary::serve(
+        calos(dir.path()),
+        Stdio::from(std::fs::File::create(&log_path).unwrap()),
+    )
+    .await;
 
     let session = reqwest::Client::builder()
         .cookie_store(true)

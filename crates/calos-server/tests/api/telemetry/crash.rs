@@ -3,51 +3,20 @@
 
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
 
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::helpers::bearer_client;
 
-const BIN: &str = env!("CARGO_BIN_EXE_calos");
+use crate::binary;
 
 fn calos(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.join("calos.db").display()),
-        )
-        .env("CALOS_DATA_DIR", dir)
-        .env("CALOS_ADMIN_PASSWORD", "crash test password")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    cmd
+    binary::calos(dir, "crash test password")
 }
 
 async fn serve(dir: &Path) -> (Child, String) {
-    let mut server = calos(dir)
-        .args(["serve", "--port", "0", "--bind", "127.0.0.1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let base = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.split("running at ").nth(1) {
-                return rest.split_whitespace().next().unwrap().to_owned();
-            }
-        }
-        panic!("serve ended without printing its address");
-    })
-    .await
-    .expect("serve printed its address");
-    // Keep reading its log: a closed pipe would fail the server's next log line.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (server, base)
+    binary::serve(calos(dir), Stdio::null()).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
