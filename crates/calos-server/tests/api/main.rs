@@ -28,4 +28,5 @@ mod verify;
 mod verify_attacks;
 mod verify_keys;
 mod verify_nodes;
+mod verify_processes;
 mod verify_support;
