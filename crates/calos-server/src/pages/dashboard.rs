@@ -13,10 +13,14 @@ use calos_core::auth::Permission;
 use calos_core::license::License;
 use calos_core::plan::{Limit, Meter, Plan};
 use calos_core::stats::{compute, Stats};
-use calos_store::LicenseListItem;
+use std::collections::BTreeMap;
 
-use super::filters::{Filter, FilterParams, PER_PAGE, SORTS, STATUSES};
+use calos_core::ids::InstallId;
+use calos_store::{HealthScore, LicenseListItem};
+
+use super::filters::{Filter, FilterParams, HEALTH_LABELS, PER_PAGE, SORTS, STATUSES};
 use super::format::{ago, date, group, money};
+use super::health_filter;
 use super::render::{describe_store_error, html};
 use super::session::PageAdmin;
 use super::trend::{self, Trend};
@@ -83,6 +87,9 @@ impl Table {
     }
     pub fn sorts(&self) -> &'static [(&'static str, &'static str)] {
         &SORTS
+    }
+    pub fn health_labels(&self) -> &'static [&'static str] {
+        &HEALTH_LABELS
     }
 }
 
@@ -237,36 +244,35 @@ async fn load_table(
         Err(e) => return Table::failed(user, Filter::default(), &e),
     };
     let filter = Filter::parse(params, &plans);
-    let page = match state
-        .store
-        .list_licenses(&filter.query(filter.page, PER_PAGE, now))
-        .await
-    {
-        Ok(p) => p,
+    let loaded = if filter.health.is_empty() {
+        load_page(state, &filter, &plans, now).await
+    } else {
+        health_filter::matching(state, &filter, &plans, now)
+            .await
+            .map(|(all, health)| {
+                let total = all.len() as u64;
+                let skip = filter.page.saturating_sub(1).saturating_mul(PER_PAGE) as usize;
+                let page = all.into_iter().skip(skip).take(PER_PAGE as usize).collect();
+                (page, total, health)
+            })
+    };
+    let (items, total, mut health) = match loaded {
+        Ok(l) => l,
         Err(e) => return Table::failed(user, filter, &e),
     };
-    // One batch for the page (cached scores, the stale ones recomputed
-    // together), never one analysis per row.
-    let licenses: Vec<&License> = page.items.iter().map(|i| &i.license).collect();
-    let mut health =
-        match crate::culture::health_for(state.store.as_ref(), &licenses, &plans, now).await {
-            Ok(h) => h,
-            Err(e) => return Table::failed(user, filter, &e),
-        };
-    let pages = u32::try_from(page.total.div_ceil(u64::from(PER_PAGE)))
+    let pages = u32::try_from(total.div_ceil(u64::from(PER_PAGE)))
         .unwrap_or(u32::MAX)
         .max(1);
     let qs = filter.query_string();
     Table {
-        rows: page
-            .items
+        rows: items
             .iter()
             .map(|i| {
                 let h = health.remove(&i.license.install_id);
                 row(i, &plans, h, now)
             })
             .collect(),
-        total: page.total,
+        total,
         page: filter.page,
         pages,
         error: None,
@@ -283,6 +289,23 @@ async fn load_table(
         may_tier: user.may(Permission::ChangeTier),
         filter,
     }
+}
+
+/// One page of the table as the store sorts and pages it, with health
+/// scores for its rows (cached, the stale ones recomputed in one batch).
+async fn load_page(
+    state: &AppState,
+    filter: &Filter,
+    plans: &[Plan],
+    now: DateTime<Utc>,
+) -> calos_store::StoreResult<(Vec<LicenseListItem>, u64, BTreeMap<InstallId, HealthScore>)> {
+    let page = state
+        .store
+        .list_licenses(&filter.query(filter.page, PER_PAGE, now))
+        .await?;
+    let licenses: Vec<&License> = page.items.iter().map(|i| &i.license).collect();
+    let health = crate::culture::health_for(state.store.as_ref(), &licenses, plans, now).await?;
+    Ok((page.items, page.total, health))
 }
 
 impl Table {
@@ -322,7 +345,7 @@ pub fn plan_options(plans: &[Plan]) -> Vec<PlanOption> {
 fn row(
     item: &LicenseListItem,
     plans: &[Plan],
-    health: Option<calos_store::HealthScore>,
+    health: Option<HealthScore>,
     now: DateTime<Utc>,
 ) -> Row {
     let l = &item.license;

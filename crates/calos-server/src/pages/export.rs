@@ -12,6 +12,7 @@ use calos_core::plan::{Limit, Meter, Plan};
 use calos_store::LicenseListItem;
 
 use super::filters::{Filter, FilterParams};
+use super::health_filter;
 use super::render::{describe_store_error, error_page};
 use super::session::PageAdmin;
 use crate::app::AppState;
@@ -83,6 +84,18 @@ async fn build(state: &AppState, params: &FilterParams) -> Result<Vec<u8>, Strin
         "Failed to export customers: could not write the file".to_owned()
     };
     out.write_record(HEADER).map_err(write_err)?;
+    if !filter.health.is_empty() {
+        let (items, _) = health_filter::matching(state, &filter, &plans, now)
+            .await
+            .map_err(fail)?;
+        for item in items
+            .iter()
+            .take(usize::try_from(MAX_ROWS).unwrap_or(usize::MAX))
+        {
+            out.write_record(record(item, &plans)).map_err(write_err)?;
+        }
+        return finish(out);
+    }
     let mut written = 0u64;
     for page in 1.. {
         let batch = state
@@ -101,6 +114,10 @@ async fn build(state: &AppState, params: &FilterParams) -> Result<Vec<u8>, Strin
             break;
         }
     }
+    finish(out)
+}
+
+fn finish(out: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, String> {
     out.into_inner().map_err(|e| {
         tracing::error!(error = %e, "csv export: flushing failed");
         "Failed to export customers: could not write the file".to_owned()

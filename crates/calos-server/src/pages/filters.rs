@@ -27,6 +27,15 @@ pub const SORTS: [(&str, &str); 9] = [
 
 pub const STATUSES: [&str; 5] = ["trial", "active", "suspended", "expired", "revoked"];
 
+/// The culture analyzer's health labels, best first.
+pub const HEALTH_LABELS: [&str; 5] = [
+    "excellent",
+    "good",
+    "at risk",
+    "critical",
+    "not enough data",
+];
+
 #[derive(Debug, Default, Deserialize)]
 pub struct FilterParams {
     #[serde(default)]
@@ -38,6 +47,8 @@ pub struct FilterParams {
     #[serde(default)]
     pub sort: String,
     #[serde(default)]
+    pub health: String,
+    #[serde(default)]
     pub page: String,
 }
 
@@ -48,6 +59,8 @@ pub struct Filter {
     pub status: String,
     pub tier: String,
     pub sort: String,
+    /// A health label, or empty for any.
+    pub health: String,
     pub page: u32,
     /// Values that were ignored, to tell the admin.
     pub ignored: Vec<String>,
@@ -78,6 +91,13 @@ impl Filter {
             ignored.push(format!("sort {sort:?}"));
             String::new()
         };
+        let health = p.health.trim();
+        let health = if health.is_empty() || HEALTH_LABELS.contains(&health) {
+            health.to_owned()
+        } else {
+            ignored.push(format!("health {health:?}"));
+            String::new()
+        };
         let page = p
             .page
             .trim()
@@ -90,6 +110,7 @@ impl Filter {
             status,
             tier,
             sort,
+            health,
             page,
             ignored,
         }
@@ -118,6 +139,7 @@ impl Filter {
             ("status", &self.status),
             ("tier", &self.tier),
             ("sort", &self.sort),
+            ("health", &self.health),
         ] {
             if !v.is_empty() {
                 parts.push(format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC)));

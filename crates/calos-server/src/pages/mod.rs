@@ -13,6 +13,7 @@ mod export;
 mod filters;
 mod format;
 mod headers;
+mod health_filter;
 mod login;
 mod profile;
 mod render;

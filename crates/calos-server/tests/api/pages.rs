@@ -21,7 +21,41 @@ both_backends!(
     assets_have_types_and_cache_headers,
     login_refuses_foreign_next_targets,
     customer_table_shows_health,
+    health_filter_keeps_only_that_label,
 );
+
+/// The health filter on the table and on the CSV export: customers without
+/// telemetry are "not enough data", none of them "excellent".
+async fn health_filter_keeps_only_that_label(app: &TestApp) {
+    let api = app.admin().await;
+    let made = app.create_license(&api, "pro", json!({})).await;
+    let id = made["installId"].as_str().unwrap();
+    let (status, _, body) = get_page(app, "/admin?health=not%20enough%20data").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains(&format!("data-install-id=\"{id}\"")),
+        "{body}"
+    );
+    assert!(
+        body.contains("<option value=\"not enough data\" selected>"),
+        "the filter is kept"
+    );
+    let (_, _, body) = get_page(app, "/admin?health=excellent").await;
+    assert!(
+        !body.contains(&format!("data-install-id=\"{id}\"")),
+        "{body}"
+    );
+    assert!(body.contains("No customers match this filter"), "{body}");
+    let (_, _, csv) = get_page(app, "/admin/customers.csv?health=not%20enough%20data").await;
+    assert!(csv.contains(id), "{csv}");
+    let (_, _, csv) = get_page(app, "/admin/customers.csv?health=excellent").await;
+    assert!(!csv.contains(id), "{csv}");
+    let (_, _, body) = get_page(app, "/admin?health=bogus").await;
+    assert!(
+        body.contains("Ignored unknown filter values: health"),
+        "{body}"
+    );
+}
 
 /// Each row carries the analyzer's health: a customer with no telemetry says
 /// so rather than showing a made-up score.
