@@ -11,7 +11,6 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use base64::Engine;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use calos_core::audit::{Actor, AuditEntry};
@@ -49,33 +48,16 @@ const AGENTS: [&str; 4] = [
 
 pub async fn run() -> anyhow::Result<()> {
     println!("culture: {REQUESTS} sequential GETs per customer after {WARMUP} warm-up; small = {SMALL_EVENTS} raw events ingested, big = rollups of ~10M events (90 days × 24 h × 4 types × 8 features, 300 users, 90k sessions) written directly + {RAW_SAMPLE} raw events ingested");
-    let dir = tempfile::tempdir()?;
-    let sqlite_url = format!("sqlite://{}", dir.path().join("culture.db").display());
-    backend("sqlite", &sqlite_url, dir.path()).await?;
-    let pg_admin = std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    match crate::verify::create_pg_db(&pg_admin).await {
-        Ok((url, name)) => {
-            let outcome = backend("postgres", &url, dir.path()).await;
-            crate::verify::drop_pg_db(&pg_admin, &name).await;
-            outcome?;
-        }
-        Err(e) => println!("postgres  skipped: {e:#}"),
-    }
-    Ok(())
+    crate::backends::for_each("culture.db", |name, url, dir| async move {
+        backend(name, &url, &dir).await
+    })
+    .await
 }
 
 async fn backend(name: &str, url: &str, dir: &std::path::Path) -> anyhow::Result<()> {
     let config = Config {
-        port: 0,
-        bind: [127, 0, 0, 1].into(),
-        database_url: url.to_owned(),
-        data_dir: dir.to_path_buf(),
-        master_key: Some(Secret::new(
-            base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
-        )),
         admin_password: Some(Secret::new("bench password 123".to_owned())),
-        ..Config::default()
+        ..crate::backends::config(url, dir)
     };
     let (listener, addr, state) = app::build(config).await?;
     let now = Utc::now();

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use base64::Engine;
 use chrono::{SecondsFormat, Utc};
 use serde_json::json;
 use sqlx::QueryBuilder;
@@ -19,7 +18,7 @@ use calos_core::ids::{InstallId, LicenseKey};
 use calos_core::license::{BillingPeriod, License, LicenseTerms};
 use calos_core::plan::PlanSlug;
 use calos_server::app::{self, AppState};
-use calos_server::config::{Config, Secret};
+use calos_server::config::Config;
 use calos_store::{CustomerRef, NewLicense};
 
 const BATCH: usize = 1_000;
@@ -30,34 +29,17 @@ const INSTALL: &str = "bench-ingest-install-0001";
 
 pub async fn run() -> anyhow::Result<()> {
     println!("ingest: {BATCHES} batches of {BATCH} events and {SINGLES} single-event posts over {CONNECTIONS} connections; ceiling: {BATCHES} × {BATCH}-row INSERTs");
-    let dir = tempfile::tempdir()?;
-    let sqlite_url = format!("sqlite://{}", dir.path().join("ingest.db").display());
-    backend("sqlite", &sqlite_url, dir.path()).await?;
-    let pg_admin = std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    match crate::verify::create_pg_db(&pg_admin).await {
-        Ok((url, name)) => {
-            let outcome = backend("postgres", &url, dir.path()).await;
-            crate::verify::drop_pg_db(&pg_admin, &name).await;
-            outcome?;
-        }
-        Err(e) => println!("postgres  skipped: {e:#}"),
-    }
-    Ok(())
+    crate::backends::for_each("ingest.db", |name, url, dir| async move {
+        backend(name, &url, &dir).await
+    })
+    .await
 }
 
 async fn backend(name: &str, url: &str, dir: &std::path::Path) -> anyhow::Result<()> {
     let config = Config {
-        port: 0,
-        bind: [127, 0, 0, 1].into(),
-        database_url: url.to_owned(),
-        data_dir: dir.to_path_buf(),
-        master_key: Some(Secret::new(
-            base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
-        )),
         // The rate limiter still runs (its cost is measured) but never refuses.
         telemetry_events_per_minute: Some(u32::MAX),
-        ..Config::default()
+        ..crate::backends::config(url, dir)
     };
     let (listener, addr, state) = app::build(config).await?;
     let key = license(&state).await?;

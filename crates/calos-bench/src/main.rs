@@ -3,6 +3,7 @@
 //!
 //! `cargo run --release -p calos-bench --bin bench -- <scenario>`
 
+mod backends;
 mod culture;
 mod ingest;
 mod load;

@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use axum::routing::post;
-use base64::Engine;
+
 use chrono::Utc;
-use sqlx::Connection;
 
 use calos_core::customer::{DisplayText, Email, NewCustomer, Notes};
 use calos_core::ids::{InstallId, LicenseKey};
@@ -20,7 +19,7 @@ use calos_core::plan::PlanSlug;
 use calos_core::protocol::{LicenseClaims, VerifyRequest, ISSUER};
 use calos_core::verdict::VerdictCode;
 use calos_server::app::{self, AppState};
-use calos_server::config::{Config, Secret};
+use calos_server::config::Config;
 use calos_server::extract::Json;
 use calos_server::licensing::keys::ActiveKey;
 use calos_store::{CustomerRef, NewLicense};
@@ -48,10 +47,10 @@ pub async fn run() -> anyhow::Result<()> {
 
     let pg_admin = std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    match create_pg_db(&pg_admin).await {
+    match crate::backends::create_pg_db(&pg_admin).await {
         Ok((url, name)) => {
             let outcome = bench_server(&url, dir.path()).await;
-            drop_pg_db(&pg_admin, &name).await;
+            crate::backends::drop_pg_db(&pg_admin, &name).await;
             let (figures, _) = outcome?;
             println!("postgres  {figures}");
             results.push(("postgres", figures));
@@ -78,18 +77,11 @@ async fn bench_server(
     dir: &std::path::Path,
 ) -> anyhow::Result<(Figures, Arc<ActiveKey>)> {
     let config = Config {
-        port: 0,
-        bind: [127, 0, 0, 1].into(),
-        database_url: url.to_owned(),
-        data_dir: dir.to_path_buf(),
-        master_key: Some(Secret::new(
-            base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
-        )),
         // One client IP and 4 requests/s per license: high limits keep the
         // limiter's cost in the measurement without refusing anything.
         verify_per_install_per_minute: 1_000_000,
         verify_per_ip_per_minute: u32::MAX,
-        ..Config::default()
+        ..crate::backends::config(url, dir)
     };
     let (listener, addr, state) = app::build(config).await?;
     let started = Instant::now();
@@ -244,28 +236,4 @@ async fn bench_floor(key: Arc<ActiveKey>) -> anyhow::Result<Figures> {
     let _ = stop_tx.send(());
     server.await.context("floor task")??;
     Ok(figures)
-}
-
-pub(crate) async fn create_pg_db(admin_url: &str) -> anyhow::Result<(String, String)> {
-    let mut conn = sqlx::PgConnection::connect(admin_url)
-        .await
-        .with_context(|| format!("PostgreSQL at {admin_url} is unreachable"))?;
-    let name = format!("calos_bench_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await?;
-    let _ = conn.close().await;
-    let (base, _) = admin_url
-        .rsplit_once('/')
-        .context("database URL has no path")?;
-    Ok((format!("{base}/{name}"), name))
-}
-
-pub(crate) async fn drop_pg_db(admin_url: &str, name: &str) {
-    if let Ok(mut conn) = sqlx::PgConnection::connect(admin_url).await {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn)
-            .await;
-        let _ = conn.close().await;
-    }
 }
