@@ -363,17 +363,6 @@ async fn read_chunk(
     Ok(())
 }
 
-/// Every list in the order the trait promises, whatever SQLite returned.
-fn settle(d: &mut CultureData) {
-    d.hours.sort_by_key(|h| h.hour);
-    d.features.sort_by(|a, b| a.feature.cmp(&b.feature));
-    d.daily_users.sort();
-    d.sessions.sort_by_key(|s| std::cmp::Reverse(s.end));
-    d.user_agents
-        .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    d.daily_usage.sort_by_key(|u| (u.day, u.meter));
-}
-
 #[async_trait]
 impl CultureStore for SqliteStore {
     async fn culture_data(
@@ -388,7 +377,7 @@ impl CultureStore for SqliteStore {
         for chunk in ids.chunks(INSTALLS_PER_CHUNK) {
             read_chunk(self, chunk, window, &mut out).await?;
         }
-        out.values_mut().for_each(settle);
+        out.values_mut().for_each(CultureData::settle);
         Ok(out)
     }
 

@@ -79,6 +79,20 @@ pub struct CultureData {
     pub branding_configured: bool,
 }
 
+impl CultureData {
+    /// Puts every list in the order documented on its field, whatever order
+    /// the database returned (both backends call this last).
+    pub fn settle(&mut self) {
+        self.hours.sort_by_key(|h| h.hour);
+        self.features.sort_by(|a, b| a.feature.cmp(&b.feature));
+        self.daily_users.sort();
+        self.sessions.sort_by_key(|s| std::cmp::Reverse(s.end));
+        self.user_agents
+            .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        self.daily_usage.sort_by_key(|u| (u.day, u.meter));
+    }
+}
+
 /// A cached health score of one license.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
