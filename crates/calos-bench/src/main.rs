@@ -9,6 +9,11 @@ mod ingest;
 mod load;
 mod verify;
 
+/// The `calos` binary's allocator: the server under test runs in this
+/// process, so it must allocate as it does in production.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SCENARIOS: &[&str] = &["verify", "ingest", "culture"];
 
 fn main() -> anyhow::Result<()> {

@@ -65,7 +65,79 @@ pub struct LicenseClaims {
     pub verification_interval: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period_end: Option<i64>,
+    /// How much of the vendor's brand the deployment must show; signed, so
+    /// it cannot be raised locally. Absent on answers that know no license.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branding_level: Option<crate::branding::BrandingLevel>,
+    /// The branding's version (`GET /api/v1/branding`): refetch when it changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branding_version: Option<u64>,
 }
+
+/// [`LicenseClaims`] borrowed from what the server already holds, so signing
+/// a verdict copies no strings. Same fields, names and order: it serialises
+/// to exactly the JSON of the owned claims (tested below), which is what the
+/// SDK parses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LicenseClaimsRef<'a> {
+    pub iss: &'a str,
+    pub install_id: &'a str,
+    pub instance_id: &'a str,
+    pub valid: bool,
+    pub code: VerdictCode,
+    pub message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<&'a str>,
+    pub tier: &'a str,
+    pub tier_name: &'a str,
+    pub features: &'a [String],
+    pub limits: &'a BTreeMap<Meter, Limit>,
+    pub allowed_domains: &'a [String],
+    pub iat: i64,
+    pub exp: i64,
+    pub grace_until: i64,
+    pub refresh_after: i64,
+    pub nonce: &'a str,
+    pub verification_interval: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_end: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branding_level: Option<crate::branding::BrandingLevel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branding_version: Option<u64>,
+}
+
+impl LicenseClaims {
+    pub fn as_ref(&self) -> LicenseClaimsRef<'_> {
+        LicenseClaimsRef {
+            iss: &self.iss,
+            install_id: &self.install_id,
+            instance_id: &self.instance_id,
+            valid: self.valid,
+            code: self.code,
+            message: &self.message,
+            warning: self.warning.as_deref(),
+            tier: &self.tier,
+            tier_name: &self.tier_name,
+            features: &self.features,
+            limits: &self.limits,
+            allowed_domains: &self.allowed_domains,
+            iat: self.iat,
+            exp: self.exp,
+            grace_until: self.grace_until,
+            refresh_after: self.refresh_after,
+            nonce: &self.nonce,
+            verification_interval: self.verification_interval,
+            period_end: self.period_end,
+            branding_level: self.branding_level,
+            branding_version: self.branding_version,
+        }
+    }
+}
+
+/// No limits: what a refusal carries.
+pub static NO_LIMITS: BTreeMap<Meter, Limit> = BTreeMap::new();
 
 /// `POST /api/v1/telemetry` body. Events are kept as raw JSON here so each
 /// one can be validated (and rejected) on its own: good events in a batch
@@ -152,9 +224,8 @@ mod tests {
         assert!(serde_json::from_str::<VerifyRequest>(bad).is_err());
     }
 
-    #[test]
-    fn claims_serialise_the_interface_names() {
-        let claims = LicenseClaims {
+    fn sample_claims() -> LicenseClaims {
+        LicenseClaims {
             iss: ISSUER.into(),
             install_id: "i".into(),
             instance_id: "x".into(),
@@ -174,7 +245,14 @@ mod tests {
             nonce: "n".into(),
             verification_interval: 168,
             period_end: None,
-        };
+            branding_level: Some(crate::branding::BrandingLevel::None),
+            branding_version: Some(3),
+        }
+    }
+
+    #[test]
+    fn claims_serialise_the_interface_names() {
+        let claims = sample_claims();
         let v = serde_json::to_value(&claims).unwrap();
         for key in [
             "installId",
@@ -192,5 +270,28 @@ mod tests {
         }
         assert_eq!(v["code"], "VALID");
         assert_eq!(v["limits"]["api_requests"], 10_000);
+    }
+
+    #[test]
+    fn borrowed_claims_serialise_byte_for_byte_like_the_owned_ones() {
+        let mut claims = sample_claims();
+        let same = |c: &LicenseClaims| {
+            let owned = serde_json::to_string(c).unwrap();
+            assert_eq!(serde_json::to_string(&c.as_ref()).unwrap(), owned);
+            let back: LicenseClaims = serde_json::from_str(&owned).unwrap();
+            assert_eq!(&back, c);
+        };
+        same(&claims);
+        claims.warning = Some("3 instances running; the plan allows 2 \"x\"".into());
+        claims.period_end = Some(1_700_000_000);
+        claims.allowed_domains = vec!["*.acme.com".into(), "acme.com".into()];
+        claims.features.push("crypto".into());
+        claims.limits.insert(Meter::Seats, Limit::Unlimited);
+        same(&claims);
+        claims.valid = false;
+        claims.code = VerdictCode::BadLicenseKey;
+        claims.features.clear();
+        claims.limits.clear();
+        same(&claims);
     }
 }

@@ -10,6 +10,8 @@
 //! * `grace_until`: after the lease, how long an install that cannot reach the
 //!   server keeps working, in a degraded "grace" state.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -174,7 +176,8 @@ pub struct VerifyFacts<'a> {
 pub struct Decision {
     pub code: VerdictCode,
     pub valid: bool,
-    pub message: String,
+    /// Fixed words for each code; built only when it names counts.
+    pub message: Cow<'static, str>,
     pub warning: Option<String>,
     pub refresh_after: DateTime<Utc>,
     pub lease_until: DateTime<Utc>,
@@ -186,31 +189,37 @@ pub fn decide(facts: &VerifyFacts<'_>, policy: &VerifyPolicy) -> Decision {
     let l = facts.license;
     let now = facts.now;
     let (code, message, mut warning) = match l.status {
-        LicenseStatus::Revoked => (VerdictCode::Revoked, "license revoked".to_owned(), None),
-        LicenseStatus::Suspended => (VerdictCode::Suspended, "license suspended".to_owned(), None),
-        LicenseStatus::Expired if l.is_unconverted_trial() => {
-            (VerdictCode::TrialExpired, "trial ended".to_owned(), None)
-        }
+        LicenseStatus::Revoked => (VerdictCode::Revoked, Cow::Borrowed("license revoked"), None),
+        LicenseStatus::Suspended => (
+            VerdictCode::Suspended,
+            Cow::Borrowed("license suspended"),
+            None,
+        ),
+        LicenseStatus::Expired if l.is_unconverted_trial() => (
+            VerdictCode::TrialExpired,
+            Cow::Borrowed("trial ended"),
+            None,
+        ),
         LicenseStatus::Expired => match l.ends_at {
             Some(end) if now < end + policy.expiry_grace => (
                 VerdictCode::ValidInGrace,
-                "license expired; still valid during the renewal grace period".to_owned(),
+                Cow::Borrowed("license expired; still valid during the renewal grace period"),
                 Some(format!(
                     "license expired on {}; renew before {}",
                     end.to_rfc3339(),
                     (end + policy.expiry_grace).to_rfc3339()
                 )),
             ),
-            _ => (VerdictCode::Expired, "license expired".to_owned(), None),
+            _ => (VerdictCode::Expired, Cow::Borrowed("license expired"), None),
         },
-        LicenseStatus::Trial => (VerdictCode::Trial, "trial license".to_owned(), None),
-        LicenseStatus::Active => (VerdictCode::Valid, "license valid".to_owned(), None),
+        LicenseStatus::Trial => (VerdictCode::Trial, Cow::Borrowed("trial license"), None),
+        LicenseStatus::Active => (VerdictCode::Valid, Cow::Borrowed("license valid"), None),
     };
 
     let (code, message) = if code.is_valid() && !domain_allowed(&l.domains, facts.domain) {
         (
             VerdictCode::DomainNotAllowed,
-            "this domain is not allowed for the license".to_owned(),
+            Cow::Borrowed("this domain is not allowed for the license"),
         )
     } else {
         (code, message)
@@ -222,11 +231,11 @@ pub fn decide(facts: &VerifyFacts<'_>, policy: &VerifyPolicy) -> Decision {
     let (code, message) = match (code.is_valid(), over, facts.over_limit) {
         (true, true, OverLimitPolicy::Block) => (
             VerdictCode::TooManyInstances,
-            format!(
+            Cow::Owned(format!(
                 "{} instances running; the plan allows {}",
                 facts.active_instances,
                 facts.instance_limit.unwrap_or_default()
-            ),
+            )),
         ),
         (true, true, OverLimitPolicy::Warn) => {
             warning = Some(format!(

@@ -1,7 +1,12 @@
 //! Keyed rate limits (per install, per IP) on `governor`'s GCRA: no
 //! hand-rolled token bucket. Memory stays bounded because keys whose bucket
 //! has refilled are dropped every so often (`retain_recent`).
+//!
+//! The key type is the caller's: the verify path keys by IP address and by
+//! the cached license's shared install id, so a check allocates nothing.
 
+use std::hash::Hash;
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -37,16 +42,16 @@ impl From<RetryAfter> for crate::error::ApiError {
 const PRUNE_EVERY: Duration = Duration::from_secs(30);
 
 /// A limiter with one bucket per key (install id, IP address).
-pub struct KeyedLimiter {
+pub struct KeyedLimiter<K: Hash + Eq + Clone = String> {
     /// `None` when the limit is 0: limiting is switched off.
-    inner: Option<DefaultKeyedRateLimiter<String>>,
+    inner: Option<DefaultKeyedRateLimiter<K>>,
     clock: DefaultClock,
     /// When the last sweep ran, in milliseconds since `started`.
     last_prune_ms: AtomicU64,
     started: std::time::Instant,
 }
 
-impl std::fmt::Debug for KeyedLimiter {
+impl<K: Hash + Eq + Clone> std::fmt::Debug for KeyedLimiter<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyedLimiter")
             .field("enabled", &self.inner.is_some())
@@ -54,7 +59,7 @@ impl std::fmt::Debug for KeyedLimiter {
     }
 }
 
-impl KeyedLimiter {
+impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
     /// `n` requests per minute per key, with bursts of up to `n`; 0 disables the limit.
     pub fn per_minute(n: u32) -> Self {
         Self {
@@ -66,14 +71,14 @@ impl KeyedLimiter {
     }
 
     /// Takes one request from `key`'s bucket.
-    pub fn check(&self, key: &str) -> Result<(), RetryAfter> {
-        self.check_n(key, 1)
+    pub fn check_key(&self, key: &K) -> Result<(), RetryAfter> {
+        self.check_key_n(key, 1)
     }
 
     /// Takes `n` requests at once (a telemetry batch of `n` events). A batch
     /// larger than the whole burst can never pass; it is refused with a
     /// one-minute wait rather than looping forever.
-    pub fn check_n(&self, key: &str, n: u32) -> Result<(), RetryAfter> {
+    pub fn check_key_n(&self, key: &K, n: u32) -> Result<(), RetryAfter> {
         let Some(limiter) = &self.inner else {
             return Ok(());
         };
@@ -81,8 +86,7 @@ impl KeyedLimiter {
             return Ok(());
         };
         self.maybe_prune();
-        let key = key.to_owned();
-        match limiter.check_key_n(&key, n) {
+        match limiter.check_key_n(key, n) {
             Ok(Ok(())) => Ok(()),
             Ok(Err(not_until)) => Err(RetryAfter(not_until.wait_time_from(self.clock.now()))),
             Err(_insufficient) => Err(RetryAfter(Duration::from_secs(60))),
@@ -118,13 +122,37 @@ impl KeyedLimiter {
     }
 }
 
+impl KeyedLimiter<String> {
+    /// [`Self::check_key`] for a borrowed string key.
+    pub fn check(&self, key: &str) -> Result<(), RetryAfter> {
+        self.check_n(key, 1)
+    }
+
+    /// [`Self::check_key_n`] for a borrowed string key.
+    pub fn check_n(&self, key: &str, n: u32) -> Result<(), RetryAfter> {
+        if self.inner.is_none() {
+            return Ok(());
+        }
+        self.check_key_n(&key.to_owned(), n)
+    }
+}
+
+impl KeyedLimiter<Option<IpAddr>> {
+    /// [`Self::check_key`] for a peer address given as text (`ClientIp`):
+    /// the same bucket as the address itself; text that is no address
+    /// ("unknown") shares the bucket of peers without one.
+    pub fn check(&self, ip: &str) -> Result<(), RetryAfter> {
+        self.check_key(&ip.parse().ok())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_key_gets_its_burst_then_a_retry_after() {
-        let l = KeyedLimiter::per_minute(3);
+        let l = KeyedLimiter::<String>::per_minute(3);
         for _ in 0..3 {
             assert!(l.check("a").is_ok());
         }
@@ -137,7 +165,7 @@ mod tests {
 
     #[test]
     fn check_n_takes_several_and_refuses_more_than_the_burst() {
-        let l = KeyedLimiter::per_minute(10);
+        let l = KeyedLimiter::<String>::per_minute(10);
         assert!(l.check_n("a", 8).is_ok());
         assert!(l.check_n("a", 3).is_err());
         assert_eq!(l.check_n("b", 11), Err(RetryAfter(Duration::from_secs(60))));
@@ -145,7 +173,7 @@ mod tests {
 
     #[test]
     fn zero_disables_the_limit() {
-        let l = KeyedLimiter::per_minute(0);
+        let l = KeyedLimiter::<String>::per_minute(0);
         for _ in 0..1000 {
             assert!(l.check("a").is_ok());
         }
@@ -154,7 +182,7 @@ mod tests {
 
     #[test]
     fn prune_forgets_refilled_keys() {
-        let l = KeyedLimiter::per_minute(1_000_000);
+        let l = KeyedLimiter::<String>::per_minute(1_000_000);
         for i in 0..100 {
             assert!(l.check(&format!("k{i}")).is_ok());
         }
@@ -163,5 +191,23 @@ mod tests {
         std::thread::sleep(Duration::from_millis(5));
         l.prune();
         assert_eq!(l.tracked_keys(), 0);
+    }
+
+    #[test]
+    fn keys_of_any_hashable_type_get_their_own_buckets() {
+        let l = KeyedLimiter::<Option<std::net::IpAddr>>::per_minute(1);
+        let a = Some(std::net::IpAddr::from([10, 0, 0, 1]));
+        assert!(l.check_key(&a).is_ok());
+        assert!(l.check_key(&a).is_err());
+        assert!(l.check_key(&None).is_ok(), "no address is a key of its own");
+        assert_eq!(l.tracked_keys(), 2);
+        assert!(
+            l.check("10.0.0.1").is_err(),
+            "text finds the address's bucket"
+        );
+        assert!(
+            l.check("unknown").is_err(),
+            "and non-addresses the unknown one"
+        );
     }
 }

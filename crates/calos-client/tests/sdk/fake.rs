@@ -121,6 +121,8 @@ impl Fake {
             nonce: req.nonce.clone(),
             verification_interval: 168,
             period_end: None,
+            branding_level: None,
+            branding_version: None,
         }
     }
 

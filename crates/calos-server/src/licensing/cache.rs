@@ -8,10 +8,13 @@
 //! against a dummy hash for them, so "unknown install" and "wrong key" take
 //! the same path and the same time.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
 
 use calos_core::ids::{InstallId, LicenseKey};
 use calos_core::license::License;
@@ -20,12 +23,78 @@ use calos_store::{Store, StoreError};
 
 use crate::secrets::LicenseKeyHasher;
 
-/// A license with what authenticating and deciding a verdict need.
+/// A license with what authenticating, deciding and signing a verdict need,
+/// the parts that only change with the license or plan worked out once.
 #[derive(Debug, Clone)]
 pub struct CachedLicense {
     pub license: License,
     pub plan: Plan,
     pub key_hash: Vec<u8>,
+    /// The install id, shared: rate-limit and bookkeeping keys clone it for free.
+    pub install_key: Arc<str>,
+    /// What a valid verdict entitles to (`Plan::entitled_features`).
+    pub features: Vec<String>,
+    /// The license's allowed domains as the claims carry them.
+    pub allowed_domains: Vec<String>,
+    /// The install's branding version (`BrandingStore::brand_version`), read
+    /// with the entry; a brand change drops the entry (or all of them).
+    pub branding_version: u64,
+    /// Until when `license.advance_time` is known to change nothing (see
+    /// [`Self::current`]); `None` when it already changes something.
+    unchanged_until: Option<DateTime<Utc>>,
+}
+
+impl CachedLicense {
+    pub fn new(license: License, plan: Plan, key_hash: Vec<u8>) -> Self {
+        Self::loaded_at(license, plan, key_hash, Utc::now())
+    }
+
+    fn loaded_at(license: License, plan: Plan, key_hash: Vec<u8>, now: DateTime<Utc>) -> Self {
+        // `advance_time` looks at the clock only by comparing it with these
+        // three times, so an answer of "nothing to do" holds until the next
+        // of them is reached.
+        let unchanged_until = license.advance_time(now).is_none().then(|| {
+            [
+                license.trial_ends_at,
+                license.ends_at,
+                Some(license.current_period_end),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|t| *t > now)
+            .min()
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        });
+        Self {
+            unchanged_until,
+            install_key: Arc::from(license.install_id.as_str()),
+            features: plan.entitled_features(),
+            allowed_domains: license.domains.iter().map(|d| d.to_string()).collect(),
+            branding_version: 0,
+            license,
+            plan,
+            key_hash,
+        }
+    }
+
+    /// The same entry with the install's branding version.
+    pub fn with_branding_version(mut self, version: u64) -> Self {
+        self.branding_version = version;
+        self
+    }
+
+    /// The license as of `now`: the cached one, or (when a trial, contract or
+    /// billing period has ended since it was stored) a copy moved on by
+    /// `License::advance_time`. Copies only in the latter case.
+    pub fn current(&self, now: DateTime<Utc>) -> Cow<'_, License> {
+        if self.unchanged_until.is_some_and(|until| now < until) {
+            return Cow::Borrowed(&self.license);
+        }
+        match self.license.advance_time(now) {
+            Some(moved) => Cow::Owned(moved),
+            None => Cow::Borrowed(&self.license),
+        }
+    }
 }
 
 /// Why a deployment could not be authenticated. `UnknownInstall` and
@@ -98,9 +167,13 @@ impl LicenseCache {
         license_key: &str,
     ) -> Result<Arc<CachedLicense>, AuthFailure> {
         let key = LicenseKey::parse(license_key).ok();
-        let found = match InstallId::parse(install_id) {
-            Ok(id) => self.lookup(&id).await.map_err(AuthFailure::Store)?,
-            Err(_) => None,
+        // Only well-formed ids are ever cached, so a hit needs no parsing.
+        let found = match self.fresh(install_id) {
+            Some(hit) => hit,
+            None => match InstallId::parse(install_id) {
+                Ok(id) => self.lookup(&id).await.map_err(AuthFailure::Store)?,
+                Err(_) => None,
+            },
         };
         let hash = found.as_ref().map_or(&self.dummy_hash, |c| &c.key_hash);
         // Always run the constant-time check, even when the answer is already
@@ -180,11 +253,11 @@ impl LicenseCache {
             tracing::error!(install_id = %id, plan = %license.plan.as_str(), "license refers to a missing plan");
             return Ok(None);
         };
-        Ok(Some(Arc::new(CachedLicense {
-            license,
-            plan,
-            key_hash,
-        })))
+        // Read once per cache fill, never per verify.
+        let branding_version = self.store.brand_version(id).await?;
+        Ok(Some(Arc::new(
+            CachedLicense::new(license, plan, key_hash).with_branding_version(branding_version),
+        )))
     }
 
     fn insert(&self, install_id: &str, loaded: Option<Arc<CachedLicense>>, generation: u64) {
@@ -212,6 +285,53 @@ impl LicenseCache {
                 slot,
                 loaded: Instant::now(),
             },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use calos_core::customer::Notes;
+    use calos_core::license::{BillingPeriod, LicenseStatus, LicenseTerms};
+    use calos_core::plan::{default_plans, PlanSlug};
+    use chrono::Duration;
+
+    use super::*;
+
+    fn cached(trial_days: u32, now: DateTime<Utc>) -> CachedLicense {
+        let license = License::create(
+            LicenseTerms {
+                install_id: InstallId::parse("cache-test-0001").unwrap(),
+                customer_id: 1,
+                plan: PlanSlug::parse("pro").unwrap(),
+                billing_period: BillingPeriod::Monthly,
+                trial_days,
+                notes: Notes::parse("").unwrap(),
+                domains: Vec::new(),
+            },
+            now,
+        );
+        let plan = default_plans().into_iter().next().unwrap();
+        CachedLicense::loaded_at(license, plan, Vec::new(), now)
+    }
+
+    #[test]
+    fn the_cached_license_moves_on_exactly_when_advance_time_would() {
+        let now = Utc::now();
+        for trial_days in [0, 14] {
+            let c = cached(trial_days, now);
+            for later in [0, 1, 13, 14, 15, 29, 30, 31, 32, 61, 400] {
+                let at = now + Duration::days(later) + Duration::seconds(1);
+                let expected = c.license.advance_time(at).unwrap_or(c.license.clone());
+                assert_eq!(*c.current(at), expected, "trial {trial_days}, day {later}");
+            }
+        }
+        let trial = cached(14, now);
+        let ended = trial.current(now + Duration::days(15));
+        assert_eq!(ended.status, LicenseStatus::Expired, "a trial ends on time");
+        assert!(
+            matches!(trial.current(now), Cow::Borrowed(_)),
+            "no copy while nothing changes"
         );
     }
 }

@@ -8,13 +8,14 @@ use std::sync::{Arc, RwLock};
 use anyhow::{anyhow, Context};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use bytes::BytesMut;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use chrono::{DateTime, Utc};
-use ed25519_dalek::pkcs8::EncodePrivateKey;
-use ed25519_dalek::SigningKey;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use ed25519_dalek::{Signer, SigningKey};
+use jsonwebtoken::{Algorithm, Header};
 use rand::RngCore;
+use serde::Serialize;
 
 use calos_store::{SigningKeyRecord, Store};
 
@@ -120,11 +121,78 @@ impl PublishedKey {
     }
 }
 
-/// The key that signs now, ready for `jsonwebtoken`.
+/// The key that signs now, held parsed: signing a token costs one Ed25519
+/// signature and nothing else (no key decoding, no public-key derivation).
 pub struct ActiveKey {
     pub kid: String,
-    pub header: Header,
-    pub encoding: EncodingKey,
+    signing: SigningKey,
+    /// The token's first part and its dot: base64url of the JOSE header
+    /// (`alg: EdDSA`, `kid`), the same for every token this key signs.
+    header_part: String,
+}
+
+impl ActiveKey {
+    pub fn new(kid: &str, signing: SigningKey) -> anyhow::Result<Self> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(kid.to_owned());
+        let json = serde_json::to_vec(&header).context("cannot encode the JOSE header")?;
+        let mut header_part = URL_SAFE_NO_PAD.encode(json);
+        header_part.push('.');
+        Ok(Self {
+            kid: kid.to_owned(),
+            signing,
+            header_part,
+        })
+    }
+
+    /// A compact JWS over `claims`.
+    pub fn sign<T: Serialize>(&self, claims: &T) -> anyhow::Result<String> {
+        let mut out = BytesMut::new();
+        self.sign_into(claims, &mut out)?;
+        String::from_utf8(Vec::from(out)).context("a compact JWS is ASCII")
+    }
+
+    /// Appends a compact JWS over `claims` to `out` (RFC 7515 §7.1:
+    /// `b64url(header) . b64url(claims) . b64url(signature)`, the signature
+    /// over the first two parts). The claims JSON goes through a per-thread
+    /// buffer, so a token costs no allocation beyond `out` growing.
+    pub fn sign_into<T: Serialize>(&self, claims: &T, out: &mut BytesMut) -> anyhow::Result<()> {
+        let start = out.len();
+        out.extend_from_slice(self.header_part.as_bytes());
+        CLAIMS_JSON.with(|cell| -> anyhow::Result<()> {
+            let mut json = cell.borrow_mut();
+            json.clear();
+            serde_json::to_writer(&mut *json, claims).context("cannot encode the claims")?;
+            append_base64url(out, &json);
+            if json.capacity() > MAX_KEPT_BUFFER {
+                *json = Vec::new();
+            }
+            Ok(())
+        })?;
+        let signature = self.signing.sign(&out[start..]);
+        out.extend_from_slice(b".");
+        append_base64url(out, &signature.to_bytes());
+        Ok(())
+    }
+}
+
+thread_local! {
+    /// Claims JSON before base64url: reused by every token signed on the thread.
+    static CLAIMS_JSON: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A thread's claims buffer is dropped rather than kept above this size.
+const MAX_KEPT_BUFFER: usize = 64 * 1024;
+
+fn append_base64url(out: &mut BytesMut, bytes: &[u8]) {
+    let at = out.len();
+    let len = base64::encoded_len(bytes.len(), false).unwrap_or(0);
+    out.resize(at + len, 0);
+    // The slice is exactly the encoded length, so this cannot run short.
+    let written = URL_SAFE_NO_PAD
+        .encode_slice(bytes, &mut out[at..])
+        .unwrap_or(0);
+    out.truncate(at + written);
 }
 
 /// The active key and the keys still published, loaded from the store.
@@ -193,17 +261,7 @@ impl KeyRing {
         if current.as_deref() == Some(record.kid.as_str()) {
             return Ok(());
         }
-        let signing = self.sealer.open(record)?;
-        let der = signing
-            .to_pkcs8_der()
-            .map_err(|e| anyhow!("cannot encode signing key {}: {e}", record.kid))?;
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(record.kid.clone());
-        let active = ActiveKey {
-            kid: record.kid.clone(),
-            header,
-            encoding: EncodingKey::from_ed_der(der.as_bytes()),
-        };
+        let active = ActiveKey::new(&record.kid, self.sealer.open(record)?)?;
         if let Ok(mut slot) = self.active.write() {
             *slot = Some(Arc::new(active));
         }
@@ -251,6 +309,36 @@ mod tests {
         let mut flipped = record;
         flipped.sealed_private_key[0] ^= 1;
         assert!(s.open(&flipped).is_err());
+    }
+
+    #[test]
+    fn tokens_verify_with_a_standard_jose_library() {
+        let s = sealer(1);
+        let record = s.generate(Utc::now()).unwrap();
+        let key = ActiveKey::new(&record.kid, s.open(&record).unwrap()).unwrap();
+        let claims = serde_json::json!({"sub": "x", "exp": 4_000_000_000_i64, "note": "é\"\n"});
+        let token = key.sign(&claims).unwrap();
+        let mut prefixed = BytesMut::from(&b"{\"token\":\""[..]);
+        key.sign_into(&claims, &mut prefixed).unwrap();
+        assert_eq!(&prefixed[10..], token.as_bytes(), "appends the same token");
+
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.alg, Algorithm::EdDSA);
+        assert_eq!(header.kid.as_deref(), Some(record.kid.as_str()));
+        let public = jsonwebtoken::DecodingKey::from_ed_components(
+            &URL_SAFE_NO_PAD.encode(&record.public_key),
+        )
+        .unwrap();
+        let mut validation = jsonwebtoken::Validation::new(Algorithm::EdDSA);
+        validation.required_spec_claims.clear();
+        let data = jsonwebtoken::decode::<serde_json::Value>(&token, &public, &validation).unwrap();
+        assert_eq!(data.claims, claims);
+
+        let mut flipped = token.into_bytes();
+        let last = flipped.len() - 2;
+        flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
+        let flipped = String::from_utf8(flipped).unwrap();
+        assert!(jsonwebtoken::decode::<serde_json::Value>(&flipped, &public, &validation).is_err());
     }
 
     #[test]

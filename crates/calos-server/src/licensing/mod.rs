@@ -8,6 +8,7 @@ pub mod notify;
 pub mod verdict;
 pub mod writes;
 
+use std::net::IpAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,8 +39,10 @@ pub struct Licensing {
     pub keys: KeyRing,
     pub instances: InstanceTracker,
     pub writes: Arc<VerifyWrites>,
-    pub per_install: KeyedLimiter,
-    pub per_ip: KeyedLimiter,
+    /// Keyed by the cached license's shared install id.
+    pub per_install: KeyedLimiter<Arc<str>>,
+    /// Keyed by the peer address (`None`: unknown, one bucket for all such).
+    pub per_ip: KeyedLimiter<Option<IpAddr>>,
     pub policy: VerifyPolicy,
     /// True while this node LISTENs for license changes (PostgreSQL only).
     pub listening: Arc<AtomicBool>,

@@ -1,88 +1,91 @@
 //! From a decision to signed claims. The rules live in
 //! `calos_core::verdict`; this only fills in the claim fields and signs.
+//! The claims borrow from the cached license and the request: a verdict
+//! copies no strings on its way into the token.
 
 use chrono::{DateTime, Utc};
 
-use calos_core::protocol::{LicenseClaims, VerifyRequest, ISSUER};
+use calos_core::branding::BrandingLevel;
+use calos_core::protocol::{LicenseClaimsRef, VerifyRequest, ISSUER, NO_LIMITS};
 use calos_core::verdict::{Decision, VerdictCode, VerifyPolicy};
 
-use super::keys::ActiveKey;
+use super::cache::CachedLicense;
 use calos_core::license::License;
-use calos_core::plan::Plan;
 
 /// The same words for a wrong key and an unknown install.
 pub const BAD_CREDENTIALS: &str = "invalid install id or license key";
 
-/// Claims for a deployment that proved its key.
-pub fn licensed_claims(
-    license: &License,
-    plan: &Plan,
-    decision: &Decision,
-    req: &VerifyRequest,
+/// Claims for a deployment that proved its key. `license` is the cached
+/// license advanced to `now`.
+pub fn licensed_claims<'a>(
+    cached: &'a CachedLicense,
+    license: &'a License,
+    decision: &'a Decision,
+    req: &'a VerifyRequest,
     now: DateTime<Utc>,
-) -> LicenseClaims {
-    LicenseClaims {
-        iss: ISSUER.to_owned(),
-        install_id: license.install_id.to_string(),
-        instance_id: req.instance_id.clone(),
+) -> LicenseClaimsRef<'a> {
+    let plan = &cached.plan;
+    LicenseClaimsRef {
+        iss: ISSUER,
+        install_id: &cached.install_key,
+        instance_id: &req.instance_id,
         valid: decision.valid,
         code: decision.code.outward(),
-        message: decision.message.clone(),
-        warning: decision.warning.clone(),
-        tier: plan.slug.as_str().to_owned(),
-        tier_name: plan.name.clone(),
+        message: &decision.message,
+        warning: decision.warning.as_deref(),
+        tier: plan.slug.as_str(),
+        tier_name: &plan.name,
         // An invalid verdict entitles to nothing.
         features: if decision.valid {
-            plan.entitled_features()
+            &cached.features
         } else {
-            Vec::new()
+            &[]
         },
-        limits: plan.limits.clone(),
-        allowed_domains: license.domains.iter().map(|d| d.to_string()).collect(),
+        limits: &plan.limits,
+        allowed_domains: &cached.allowed_domains,
         iat: now.timestamp(),
         exp: decision.lease_until.timestamp(),
         grace_until: decision.grace_until.timestamp(),
         refresh_after: decision.refresh_after.timestamp(),
-        nonce: req.nonce.clone(),
+        nonce: &req.nonce,
         verification_interval: plan.verification_interval_hours,
         period_end: Some(license.current_period_end.timestamp()),
+        // Pure and cheap (one flag lookup); the version came with the cache entry.
+        branding_level: Some(BrandingLevel::for_plan(plan, decision.valid)),
+        branding_version: Some(cached.branding_version),
     }
 }
 
 /// Claims for an answer that grants nothing and knows no license: bad
 /// credentials, rate limited. Identical for a wrong key and an unknown install.
-pub fn refusal_claims(
+pub fn refusal_claims<'a>(
     code: VerdictCode,
-    message: &str,
-    req: &VerifyRequest,
+    message: &'a str,
+    req: &'a VerifyRequest,
     policy: &VerifyPolicy,
     now: DateTime<Utc>,
-) -> LicenseClaims {
-    LicenseClaims {
-        iss: ISSUER.to_owned(),
-        install_id: req.install_id.clone(),
-        instance_id: req.instance_id.clone(),
+) -> LicenseClaimsRef<'a> {
+    LicenseClaimsRef {
+        iss: ISSUER,
+        install_id: &req.install_id,
+        instance_id: &req.instance_id,
         valid: false,
         code: code.outward(),
-        message: message.to_owned(),
+        message,
         warning: None,
-        tier: "none".to_owned(),
-        tier_name: "None".to_owned(),
-        features: Vec::new(),
-        limits: Default::default(),
-        allowed_domains: Vec::new(),
+        tier: "none",
+        tier_name: "None",
+        features: &[],
+        limits: &NO_LIMITS,
+        allowed_domains: &[],
         iat: now.timestamp(),
         exp: now.timestamp(),
         grace_until: now.timestamp(),
         refresh_after: (now + policy.refresh_interval).timestamp(),
-        nonce: req.nonce.clone(),
+        nonce: &req.nonce,
         verification_interval: 0,
         period_end: None,
+        branding_level: None,
+        branding_version: None,
     }
-}
-
-/// A compact JWS (`alg: EdDSA`, `kid`) over `claims`.
-pub fn sign(key: &ActiveKey, claims: &LicenseClaims) -> anyhow::Result<String> {
-    jsonwebtoken::encode(&key.header, claims, &key.encoding)
-        .map_err(|e| anyhow::anyhow!("cannot sign the verdict: {e}"))
 }
