@@ -1,4 +1,5 @@
-//! [`CultureStore`] for PostgreSQL: the culture rollups folded at ingest
+//! [`CultureStore`] for PostgreSQL: the culture rollups and totals folded at
+//! ingest
 //! (rows upserted in key order, so concurrent batches lock in one order), and
 //! the analyzer's reads — a fixed number of statements for any number of
 //! installs (installs are bound in chunks only to bound statement size).
@@ -6,18 +7,19 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use chrono::TimeDelta;
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 
 use calos_core::audit::AuditEntry;
-use calos_core::culture::{FeatureTotals, FeatureWindows, HourTotals, MeterDay, SessionSpan};
+use calos_core::culture::{
+    feature_totals, FeatureDay, FeatureTotals, FeatureWindows, HourTotals, MeterDay, SessionSpan,
+};
 use calos_core::ids::InstallId;
 use calos_core::plan::Meter;
-use calos_core::telemetry::EventType;
 use calos_store::{
     culture_delta, CultureData, CultureStore, CultureWindow, HealthScore, IngestEvent, StoreError,
-    StoreResult,
+    StoreResult, TotalsDelta, UsersDelta,
 };
 
 use crate::audit::insert_audit;
@@ -134,6 +136,155 @@ pub(crate) async fn fold(tx: &mut Tx, events: &[&IngestEvent]) -> StoreResult<()
     Ok(())
 }
 
+/// Adds a batch's change to the hour totals and feature days (see
+/// [`calos_store::totals_delta`]): additive upserts in key order, so
+/// concurrent batches commute and lock in one order. Ingest runs this right
+/// after the rollup upsert whose returned rows the change was taken from.
+pub(crate) async fn fold_totals(tx: &mut Tx, d: &TotalsDelta) -> StoreResult<()> {
+    if !d.hours.is_empty() {
+        let n = d.hours.len();
+        let mut install = Vec::with_capacity(n);
+        let mut hour: Vec<DateTime<Utc>> = Vec::with_capacity(n);
+        let mut cols: [Vec<i64>; 6] = Default::default();
+        for ((i, _), h) in &d.hours {
+            install.push(i.as_str());
+            hour.push(h.hour);
+            for (col, v) in cols.iter_mut().zip([
+                h.events,
+                h.errors,
+                h.good,
+                h.people_events,
+                h.api_events,
+                h.api_good,
+            ]) {
+                col.push(v);
+            }
+        }
+        let [events, errors, good, people, api, api_good] = cols;
+        sqlx::query(
+            "INSERT INTO culture_hour_totals AS t (install_id, hour, events, errors, good, \
+             people_events, api_events, api_good) \
+             SELECT * FROM UNNEST($1::text[], $2::timestamptz[], $3::int8[], $4::int8[], $5::int8[], \
+             $6::int8[], $7::int8[], $8::int8[]) \
+             ON CONFLICT (install_id, hour) DO UPDATE SET events = t.events + excluded.events, \
+             errors = t.errors + excluded.errors, good = t.good + excluded.good, \
+             people_events = t.people_events + excluded.people_events, \
+             api_events = t.api_events + excluded.api_events, api_good = t.api_good + excluded.api_good",
+        )
+        .bind(install)
+        .bind(hour)
+        .bind(events)
+        .bind(errors)
+        .bind(good)
+        .bind(people)
+        .bind(api)
+        .bind(api_good)
+        .execute(&mut **tx)
+        .await
+        .db()?;
+    }
+    if !d.feature_days.is_empty() {
+        let n = d.feature_days.len();
+        let mut install = Vec::with_capacity(n);
+        let mut day: Vec<NaiveDate> = Vec::with_capacity(n);
+        let mut feature = Vec::with_capacity(n);
+        let mut cols: [Vec<i64>; 3] = Default::default();
+        for ((i, _, _), f) in &d.feature_days {
+            install.push(i.as_str());
+            day.push(f.day);
+            feature.push(f.feature.as_str());
+            for (col, v) in cols.iter_mut().zip([f.events, f.errors, f.good]) {
+                col.push(v);
+            }
+        }
+        let [events, errors, good] = cols;
+        sqlx::query(
+            "INSERT INTO culture_feature_days AS f (install_id, day, feature, events, errors, good) \
+             SELECT * FROM UNNEST($1::text[], $2::date[], $3::text[], $4::int8[], $5::int8[], $6::int8[]) \
+             ON CONFLICT (install_id, day, feature) DO UPDATE SET events = f.events + excluded.events, \
+             errors = f.errors + excluded.errors, good = f.good + excluded.good",
+        )
+        .bind(install)
+        .bind(day)
+        .bind(feature)
+        .bind(events)
+        .bind(errors)
+        .bind(good)
+        .execute(&mut **tx)
+        .await
+        .db()?;
+    }
+    Ok(())
+}
+
+/// Adds a batch's new daily memberships to the distinct users per day and
+/// moves its users' last days forward (see [`calos_store::users_delta`]):
+/// additive and `GREATEST` upserts in key order, so concurrent batches
+/// commute and lock in one order.
+pub(crate) async fn fold_users(tx: &mut Tx, d: &UsersDelta) -> StoreResult<()> {
+    if !d.day_users.is_empty() {
+        let (install, day, users): (Vec<&str>, Vec<NaiveDate>, Vec<i64>) = d
+            .day_users
+            .iter()
+            .map(|((i, day), n)| (i.as_str(), *day, *n))
+            .collect();
+        sqlx::query(
+            "INSERT INTO culture_day_users AS t (install_id, day, users) \
+             SELECT * FROM UNNEST($1::text[], $2::date[], $3::int8[]) \
+             ON CONFLICT (install_id, day) DO UPDATE SET users = t.users + excluded.users",
+        )
+        .bind(install)
+        .bind(day)
+        .bind(users)
+        .execute(&mut **tx)
+        .await
+        .db()?;
+    }
+    if !d.last_seen.is_empty() {
+        let (install, user, day): (Vec<&str>, Vec<&str>, Vec<NaiveDate>) = d
+            .last_seen
+            .iter()
+            .map(|((i, u), day)| (i.as_str(), u.as_str(), *day))
+            .collect();
+        sqlx::query(
+            "INSERT INTO culture_users AS t (install_id, user_hash, last_day) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::date[]) \
+             ON CONFLICT (install_id, user_hash) DO UPDATE \
+             SET last_day = GREATEST(t.last_day, excluded.last_day)",
+        )
+        .bind(install)
+        .bind(user)
+        .bind(day)
+        .execute(&mut **tx)
+        .await
+        .db()?;
+    }
+    Ok(())
+}
+
+/// The rebuild of the totals from the rollups and daily memberships: the
+/// statements of migrations `20250108000000_culture_totals.sql` and
+/// `20250113000000_culture_users.sql`, restricted to the installs in `$1`.
+const REBUILD_HOURS: &str = "INSERT INTO culture_hour_totals (install_id, hour, events, errors, \
+     good, people_events, api_events, api_good) \
+     SELECT install_id, hour, sum(events), sum(errors), sum(greatest(events - greatest(errors, 0), 0)), \
+     sum(CASE WHEN users > 0 THEN events ELSE 0 END), \
+     sum(CASE WHEN type = 'api_call' THEN events ELSE 0 END), \
+     sum(CASE WHEN type = 'api_call' THEN greatest(events - greatest(errors, 0), 0) ELSE 0 END) \
+     FROM telemetry_rollups WHERE install_id = ANY($1) GROUP BY install_id, hour";
+const REBUILD_FEATURE_DAYS: &str = "INSERT INTO culture_feature_days (install_id, day, feature, \
+     events, errors, good) \
+     SELECT install_id, (hour AT TIME ZONE 'UTC')::date, feature, sum(events), sum(errors), \
+     sum(greatest(events - greatest(errors, 0), 0)) \
+     FROM telemetry_rollups WHERE feature <> '' AND install_id = ANY($1) \
+     GROUP BY install_id, (hour AT TIME ZONE 'UTC')::date, feature";
+const REBUILD_DAY_USERS: &str = "INSERT INTO culture_day_users (install_id, day, users) \
+     SELECT install_id, day, count(*) FROM daily_users WHERE install_id = ANY($1) \
+     GROUP BY install_id, day";
+const REBUILD_USERS: &str = "INSERT INTO culture_users (install_id, user_hash, last_day) \
+     SELECT install_id, user_hash, max(day) FROM daily_users WHERE install_id = ANY($1) \
+     GROUP BY install_id, user_hash";
+
 /// `= ANY($n)` over the install ids, one array parameter.
 fn push_ids(qb: &mut QueryBuilder<'_, Postgres>, ids: &[InstallId]) {
     qb.push(" = ANY(")
@@ -188,27 +339,13 @@ async fn read_chunk(
     }
     let ids = &found[..];
 
-    // The rollups folded per hour and per feature in SQL: the analyzer
-    // never needs both at once, and a customer busy around the clock has
-    // tens of thousands of (hour, type, feature) rows but only ~2k hours.
-    let api = EventType::ApiCall.as_str();
+    // The hourly rollups as kept folded per hour.
     let mut qb = QueryBuilder::<Postgres>::new(
-        "SELECT install_id, hour, sum(events)::int8 AS events, sum(errors)::int8 AS errors, \
-         sum(greatest(events - greatest(errors, 0), 0))::int8 AS good, \
-         sum(CASE WHEN users > 0 THEN events ELSE 0 END)::int8 AS people, \
-         sum(CASE WHEN type = ",
+        "SELECT install_id, hour, events, errors, good, people_events, api_events, api_good \
+         FROM culture_hour_totals WHERE install_id",
     );
-    qb.push_bind(api)
-        .push(" THEN events ELSE 0 END)::int8 AS api, sum(CASE WHEN type = ")
-        .push_bind(api)
-        .push(
-            " THEN greatest(events - greatest(errors, 0), 0) ELSE 0 END)::int8 AS api_good \
-             FROM telemetry_rollups WHERE install_id",
-        );
     push_ids(&mut qb, ids);
-    qb.push(" AND hour >= ")
-        .push_bind(w.from)
-        .push(" GROUP BY install_id, hour");
+    qb.push(" AND hour >= ").push_bind(w.from);
     for row in qb.build().fetch_all(pool).await.db()? {
         if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
             d.hours.push(HourTotals {
@@ -216,53 +353,103 @@ async fn read_chunk(
                 events: get(&row, "events")?,
                 errors: get(&row, "errors")?,
                 good: get(&row, "good")?,
-                people_events: get(&row, "people")?,
-                api_events: get(&row, "api")?,
+                people_events: get(&row, "people_events")?,
+                api_events: get(&row, "api_events")?,
                 api_good: get(&row, "api_good")?,
             });
         }
     }
 
+    // Features: whole days from the feature days, and the days a window
+    // cuts from that day's rollups, folded against the windows in SQL.
     let fw = FeatureWindows::at(w.now);
+    let mut days: BTreeMap<InstallId, Vec<FeatureDay>> = BTreeMap::new();
     let mut qb = QueryBuilder::<Postgres>::new(
-        "SELECT install_id, feature, sum(events)::int8 AS events, sum(errors)::int8 AS errors, \
-         sum(greatest(events - greatest(errors, 0), 0))::int8 AS good, \
-         (sum(events) FILTER (WHERE hour >= ",
+        "SELECT install_id, day, feature, events, errors, good FROM culture_feature_days \
+         WHERE install_id",
     );
-    qb.push_bind(fw.last_7.0)
-        .push(" AND hour < ")
-        .push_bind(fw.last_7.1)
-        .push("))::int8 AS last_7, (sum(events) FILTER (WHERE hour >= ")
-        .push_bind(fw.previous_7.0)
-        .push(" AND hour < ")
-        .push_bind(fw.previous_7.1)
-        .push("))::int8 AS previous_7 FROM telemetry_rollups WHERE install_id");
     push_ids(&mut qb, ids);
-    qb.push(" AND hour >= ")
-        .push_bind(fw.whole.0)
-        .push(" AND hour < ")
-        .push_bind(fw.whole.1)
-        .push(" AND feature <> '' GROUP BY install_id, feature");
+    qb.push(" AND day >= ")
+        .push_bind(fw.whole.0.date_naive())
+        .push(" AND day <= ")
+        .push_bind(fw.whole.1.date_naive());
     for row in qb.build().fetch_all(pool).await.db()? {
-        if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
-            d.features.push(FeatureTotals {
+        days.entry(install(get(&row, "install_id")?)?)
+            .or_default()
+            .push(FeatureDay {
+                day: get(&row, "day")?,
                 feature: get(&row, "feature")?,
                 events: get(&row, "events")?,
                 good: get(&row, "good")?,
                 errors: get(&row, "errors")?,
-                last_7_days: get::<Option<i64>>(&row, "last_7")?.unwrap_or(0),
-                previous_7_days: get::<Option<i64>>(&row, "previous_7")?.unwrap_or(0),
             });
+    }
+    let cut = fw.boundary_days();
+    let mut boundary: BTreeMap<InstallId, Vec<(NaiveDate, FeatureTotals)>> = BTreeMap::new();
+    if !cut.is_empty() {
+        // One scan of the cut days' ranges (OR, so PostgreSQL combines
+        // index scans; a UNION ALL of the days gets a parallel plan whose
+        // worker start-up costs more than the scan), grouped by UTC day.
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "SELECT install_id, feature, (hour AT TIME ZONE 'UTC')::date AS day, \
+             sum(events)::int8 AS events, sum(errors)::int8 AS errors, \
+             sum(greatest(events - greatest(errors, 0), 0))::int8 AS good, \
+             coalesce(sum(events) FILTER (WHERE hour >= ",
+        );
+        qb.push_bind(fw.last_7.0)
+            .push(" AND hour < ")
+            .push_bind(fw.last_7.1)
+            .push("), 0)::int8 AS last_7, coalesce(sum(events) FILTER (WHERE hour >= ")
+            .push_bind(fw.previous_7.0)
+            .push(" AND hour < ")
+            .push_bind(fw.previous_7.1)
+            .push("), 0)::int8 AS previous_7 FROM telemetry_rollups WHERE feature <> '' AND (");
+        for (n, day) in cut.iter().enumerate() {
+            let start = day.and_time(chrono::NaiveTime::MIN).and_utc();
+            if n > 0 {
+                qb.push(" OR ");
+            }
+            qb.push("(install_id");
+            push_ids(&mut qb, ids);
+            qb.push(" AND hour >= ")
+                .push_bind(start.max(fw.whole.0))
+                .push(" AND hour < ")
+                .push_bind((start + TimeDelta::days(1)).min(fw.whole.1))
+                .push(")");
+        }
+        qb.push(") GROUP BY install_id, feature, day");
+        for row in qb.build().fetch_all(pool).await.db()? {
+            boundary
+                .entry(install(get(&row, "install_id")?)?)
+                .or_default()
+                .push((
+                    get(&row, "day")?,
+                    FeatureTotals {
+                        feature: get(&row, "feature")?,
+                        events: get(&row, "events")?,
+                        good: get(&row, "good")?,
+                        errors: get(&row, "errors")?,
+                        last_7_days: get(&row, "last_7")?,
+                        previous_7_days: get(&row, "previous_7")?,
+                    },
+                ));
+        }
+    }
+    for id in ids {
+        if let Some(d) = out.get_mut(id) {
+            d.features = feature_totals(
+                w.now,
+                days.get(id).map_or(&[], Vec::as_slice),
+                boundary.get(id).map_or(&[], Vec::as_slice),
+            );
         }
     }
 
     let mut qb = QueryBuilder::<Postgres>::new(
-        "SELECT install_id, day, count(*) AS users FROM daily_users WHERE install_id",
+        "SELECT install_id, day, users FROM culture_day_users WHERE install_id",
     );
     push_ids(&mut qb, ids);
-    qb.push(" AND day >= ")
-        .push_bind(from_day)
-        .push(" GROUP BY install_id, day");
+    qb.push(" AND day >= ").push_bind(from_day);
     for row in qb.build().fetch_all(pool).await.db()? {
         if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
             d.daily_users.push((get(&row, "day")?, get(&row, "users")?));
@@ -270,33 +457,77 @@ async fn read_chunk(
     }
 
     // Distinct users over the last 7 and 28 days, and over the current
-    // billing period's days (seats), from the daily memberships.
-    let mut qb = QueryBuilder::<Postgres>::new(
-        "SELECT d.install_id, \
-         count(DISTINCT CASE WHEN d.day >= ",
-    );
-    qb.push_bind(today - TimeDelta::days(6))
-        .push(" AND d.day <= ")
-        .push_bind(today)
-        .push(" THEN d.user_hash END) AS week, count(DISTINCT CASE WHEN d.day >= ")
-        .push_bind(today - TimeDelta::days(27))
-        .push(" AND d.day <= ")
+    // billing period's days (seats). While no user of an install was seen
+    // after today or after the period's last day, each is a count of the
+    // users last seen on or after the window's first day: a range of the
+    // recent users' index. An install with a user seen later (an event
+    // dated ahead, an analysis of the past) is counted from the daily
+    // memberships instead.
+    let week_from = today - TimeDelta::days(6);
+    let month_from = today - TimeDelta::days(27);
+    let mut qb =
+        QueryBuilder::<Postgres>::new("SELECT u.install_id, count(*) FILTER (WHERE u.last_day >= ");
+    qb.push_bind(week_from)
+        .push(") AS week, count(*) FILTER (WHERE u.last_day >= ")
+        .push_bind(month_from)
+        .push(
+            ") AS month, count(*) FILTER (WHERE u.last_day >= \
+             (l.current_period_start AT TIME ZONE 'UTC')::date) AS seats, max(u.last_day) <= LEAST(",
+        )
         .push_bind(today)
         .push(
-            " THEN d.user_hash END) AS month, count(DISTINCT CASE WHEN \
-             d.day >= (l.current_period_start AT TIME ZONE 'UTC')::date AND \
-             d.day <= (l.current_period_end AT TIME ZONE 'UTC')::date THEN d.user_hash END) AS seats \
-             FROM daily_users d JOIN licenses l ON l.install_id = d.install_id WHERE d.install_id",
+            ", (l.current_period_end AT TIME ZONE 'UTC')::date) AS exact \
+             FROM culture_users u JOIN licenses l ON l.install_id = u.install_id \
+             WHERE u.install_id",
         );
     push_ids(&mut qb, ids);
-    qb.push(" AND d.day >= LEAST(")
-        .push_bind(today - TimeDelta::days(27))
-        .push(", (l.current_period_start AT TIME ZONE 'UTC')::date) GROUP BY d.install_id");
+    qb.push(" AND u.last_day >= LEAST(")
+        .push_bind(month_from)
+        .push(
+            ", (l.current_period_start AT TIME ZONE 'UTC')::date) \
+             GROUP BY u.install_id, l.current_period_start, l.current_period_end",
+        );
+    let mut rescan = Vec::new();
     for row in qb.build().fetch_all(pool).await.db()? {
-        if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
+        let id = install(get(&row, "install_id")?)?;
+        if !get::<bool>(&row, "exact")? {
+            rescan.push(id);
+        } else if let Some(d) = out.get_mut(&id) {
             d.active_users.last_7_days = get(&row, "week")?;
             d.active_users.last_28_days = get(&row, "month")?;
             d.seats = get(&row, "seats")?;
+        }
+    }
+    if !rescan.is_empty() {
+        // Grouped by user first, then counted: one hash aggregate instead
+        // of a sort per distinct count.
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "SELECT install_id, count(*) FILTER (WHERE w) AS week, count(*) FILTER (WHERE m) AS month, \
+             count(*) FILTER (WHERE s) AS seats FROM (SELECT d.install_id, bool_or(d.day >= ",
+        );
+        qb.push_bind(week_from)
+            .push(" AND d.day <= ")
+            .push_bind(today)
+            .push(") AS w, bool_or(d.day >= ")
+            .push_bind(month_from)
+            .push(" AND d.day <= ")
+            .push_bind(today)
+            .push(
+                ") AS m, bool_or(d.day >= (l.current_period_start AT TIME ZONE 'UTC')::date AND \
+                 d.day <= (l.current_period_end AT TIME ZONE 'UTC')::date) AS s \
+                 FROM daily_users d JOIN licenses l ON l.install_id = d.install_id WHERE d.install_id",
+            );
+        push_ids(&mut qb, &rescan);
+        qb.push(" AND d.day >= LEAST(").push_bind(month_from).push(
+            ", (l.current_period_start AT TIME ZONE 'UTC')::date) \
+                 GROUP BY d.install_id, d.user_hash) u GROUP BY install_id",
+        );
+        for row in qb.build().fetch_all(pool).await.db()? {
+            if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
+                d.active_users.last_7_days = get(&row, "week")?;
+                d.active_users.last_28_days = get(&row, "month")?;
+                d.seats = get(&row, "seats")?;
+            }
         }
     }
 
@@ -416,6 +647,38 @@ impl CultureStore for PostgresStore {
         }
         out.values_mut().for_each(CultureData::settle);
         Ok(out)
+    }
+
+    async fn rebuild_culture_totals(&self, installs: &[InstallId]) -> StoreResult<()> {
+        if installs.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<&str> = installs.iter().map(InstallId::as_str).collect();
+        let mut tx = self.pool.begin().await.db()?;
+        // SHARE conflicts with the ROW EXCLUSIVE every rollup upsert takes:
+        // this waits for ingest transactions in flight (so their rollups are
+        // read) and holds off new ones until the rebuild commits (so none
+        // adds its change to totals about to be replaced).
+        // Their daily memberships, inserted before the rollups, are either
+        // committed (and read) or not yet visible, their change to the user
+        // tables then added after this commits.
+        sqlx::query("LOCK TABLE telemetry_rollups IN SHARE MODE")
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        for sql in [
+            "DELETE FROM culture_hour_totals WHERE install_id = ANY($1)",
+            "DELETE FROM culture_feature_days WHERE install_id = ANY($1)",
+            "DELETE FROM culture_day_users WHERE install_id = ANY($1)",
+            "DELETE FROM culture_users WHERE install_id = ANY($1)",
+            REBUILD_HOURS,
+            REBUILD_FEATURE_DAYS,
+            REBUILD_DAY_USERS,
+            REBUILD_USERS,
+        ] {
+            sqlx::query(sql).bind(&ids).execute(&mut *tx).await.db()?;
+        }
+        tx.commit().await.db()
     }
 
     async fn set_customer_timezone(

@@ -266,6 +266,8 @@ impl IngestStore for SqliteStore {
         .map_err(db_err)?
         .rows_affected();
         // Buckets whose hour ended before the cutoff can no longer change.
+        // Rollups and the culture totals folded from them (hour totals,
+        // feature days) are kept: they are what outlives raw retention.
         let hour_cutoff = micros(rollup::hour_of(before));
         let mut memberships = 0;
         for table in ["rollup_users", "rollup_sessions"] {

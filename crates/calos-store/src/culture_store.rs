@@ -14,6 +14,25 @@
 //! * metered usage per (install, UTC day, meter), from the usage the new
 //!   events meter.
 //!
+//! Two more tables keep the hourly rollups in the folded forms the analyzer
+//! reads ([`calos_core::culture::compact`]), so a read costs the same for
+//! ten million events as for ten thousand:
+//! * hour totals: one row per (install, hour) — a
+//!   [`HourTotals`] of every rollup row of the hour;
+//! * feature days: one row per (install, UTC day, feature) — a
+//!   [`FeatureDay`](calos_core::culture::FeatureDay); the few days an
+//!   analysis window cuts are read from that day's rollups instead
+//!   ([`calos_core::culture::feature_totals`]).
+//!
+//! Ingest changes them in the transaction that upserts the rollups, by the
+//! difference each changed rollup bucket makes ([`crate::totals_delta`]).
+//! Like the rollups they are kept beyond raw-event retention (pruning
+//! removes raw events and distinct-count memberships only, and events older
+//! than retention are refused, so those hours never change again).
+//! Rollups written some other way (an import, the bench) are folded in with
+//! [`CultureStore::rebuild_culture_totals`] — the same statements the
+//! migration ran for the data that existed before the tables did.
+//!
 //! [`CultureStore::culture_data`] reads a whole set of installs in a fixed
 //! number of statements (one per input kind, whatever the number of
 //! installs), which is what lets the customer list show every license's
@@ -54,9 +73,10 @@ pub struct CultureWindow {
 pub struct CultureData {
     /// Set on the customer by an admin; `None` lets the analyzer infer it.
     pub timezone_offset_minutes: Option<i32>,
-    /// The hourly rollups from `window.from` folded per hour, by hour.
+    /// The hourly rollups from `window.from` folded per hour, by hour (the
+    /// hour totals as kept).
     pub hours: Vec<HourTotals>,
-    /// The hourly rollups folded per feature over
+    /// The hourly rollups folded per feature (from the feature days) over
     /// [`FeatureWindows::at`](calos_core::culture::FeatureWindows::at)`(window.now)`,
     /// by feature.
     pub features: Vec<FeatureTotals>,
@@ -115,6 +135,13 @@ pub trait CultureStore: Send + Sync {
         installs: &[InstallId],
         window: &CultureWindow,
     ) -> StoreResult<BTreeMap<InstallId, CultureData>>;
+
+    /// Recomputes the hour totals and feature days of these installs from
+    /// their hourly rollups, replacing what was kept, for rollups that were
+    /// written other than through ingest. Waits for ingest transactions in
+    /// flight and holds off new ones until it commits, so no batch is
+    /// counted twice or missed. Unknown installs are ignored.
+    async fn rebuild_culture_totals(&self, installs: &[InstallId]) -> StoreResult<()>;
 
     /// Sets (or clears, with `None`) the time zone of the customer owning
     /// `install_id`, with its audit entry. `NotFound` for an unknown install.

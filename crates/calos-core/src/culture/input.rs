@@ -9,8 +9,8 @@
 //! |---|---|---|
 //! | `hours` | hourly rollups of the window folded per hour ([`super::HourTotals`], at most 24 × 91 rows) | yes |
 //! | `features` | hourly rollups of the window folded per feature over [`super::FeatureWindows`] ([`super::FeatureTotals`]) | yes |
-//! | `daily_users` | `IngestStore::daily_users` over the same 90 days | yes |
-//! | `active_users` | `IngestStore::distinct_users` over the last 7 and 28 days | yes |
+//! | `daily_users` | distinct users per UTC day over the same 90 days, kept per (install, day) at ingest | yes |
+//! | `active_users` | distinct users over the last 7 and 28 days, from each user's last day seen (kept at ingest) or, when a user was seen later, the daily memberships | yes |
 //! | `meters` | period usage per meter (`IngestStore::period_usage` folded with [`crate::metering::per_meter`]), plus seats (distinct users in the period) and domains | yes |
 //! | `daily_usage` | `IngestStore::usage_by_day` over the last 28 days, mapped to meters | yes |
 //! | `sessions` | **new rollup**: one row per (install, session id) upserted at ingest with the session's user, first and last event time and event count; the analyzer wants the most recent [`MAX_SESSIONS`] of the 90 days | no |

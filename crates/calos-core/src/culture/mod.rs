@@ -30,7 +30,10 @@ mod tests;
 
 use chrono::TimeDelta;
 
-pub use compact::{compact, good_of, FeatureTotals, FeatureWindows, HourTotals};
+pub use compact::{
+    compact, feature_totals, good_events, good_of, FeatureDay, FeatureTotals, FeatureWindows,
+    HourTotals,
+};
 pub use health::WEIGHTS as HEALTH_WEIGHTS;
 pub use input::{
     ActiveUsers, CultureInput, MeterDay, MeterUse, SessionSpan, MAX_SESSIONS, MAX_USER_AGENTS,

@@ -21,13 +21,18 @@ use calos_core::metering::meter_records;
 use calos_core::plan::Meter;
 use calos_core::rollup::{self, RollupCounts, RollupKey};
 use calos_core::telemetry::UsageRecord;
-use calos_store::{IngestEvent, MeteringTerms, StoreResult};
+use calos_store::{
+    totals_delta, users_delta, BucketCounts, IngestEvent, MeteringTerms, StoreError, StoreResult,
+    TotalsDelta,
+};
 
 use crate::error::DbResultExt;
 
 type Tx = Transaction<'static, Postgres>;
 /// (install, hour, type, feature): a rollup bucket as stored.
 type Bucket = (String, DateTime<Utc>, String, String);
+/// A bucket and its events, users and errors, as the rollup upsert returns them.
+type BucketRow = (String, DateTime<Utc>, String, String, i64, i64, i64);
 
 /// Events per statement: bounds one statement's memory, not a parameter limit.
 const EVENT_ROWS: usize = 5_000;
@@ -78,10 +83,12 @@ pub(crate) async fn write(
     let delta = rollup::delta(new_events.iter().map(|ie| &ie.event));
     let new_users = insert_members(tx, MemberTable::Users, &delta.users).await?;
     let new_sessions = insert_members(tx, MemberTable::Sessions, &delta.sessions).await?;
-    insert_daily_users(tx, &delta.daily_users).await?;
+    let new_days = insert_daily_users(tx, &delta.daily_users).await?;
     // From here on every statement touches rows other batches of the same
     // install share: keep this tail short.
-    upsert_rollups(tx, &delta.counts, &new_users, &new_sessions).await?;
+    let totals = upsert_rollups(tx, &delta.counts, &new_users, &new_sessions).await?;
+    crate::culture::fold_totals(tx, &totals).await?;
+    crate::culture::fold_users(tx, &users_delta(&delta.daily_users, new_days)).await?;
     crate::culture::fold(tx, &new_events).await?;
     if let Some((install_id, terms)) = terms {
         meter(tx, install_id, terms, &new_events).await?;
@@ -196,41 +203,47 @@ async fn insert_members(
     Ok(new)
 }
 
+/// Inserts the daily memberships, returning the (install, day) of each one
+/// that was new (a membership another batch inserted first, committed or
+/// not, waits for it and is not returned).
 async fn insert_daily_users(
     tx: &mut Tx,
     daily: &BTreeSet<(String, NaiveDate, String)>,
-) -> StoreResult<()> {
+) -> StoreResult<Vec<(String, NaiveDate)>> {
     if daily.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let (install, day, user): (Vec<&str>, Vec<NaiveDate>, Vec<&str>) = daily
         .iter()
         .map(|(i, d, u)| (i.as_str(), *d, u.as_str()))
         .collect();
-    sqlx::query(
+    sqlx::query_as(
         "INSERT INTO daily_users (install_id, day, user_hash) \
-         SELECT * FROM UNNEST($1::text[], $2::date[], $3::text[]) ON CONFLICT DO NOTHING",
+         SELECT * FROM UNNEST($1::text[], $2::date[], $3::text[]) ON CONFLICT DO NOTHING \
+         RETURNING install_id, day",
     )
     .bind(install)
     .bind(day)
     .bind(user)
-    .execute(&mut **tx)
+    .fetch_all(&mut **tx)
     .await
-    .db()?;
-    Ok(())
+    .db()
 }
 
 /// Adds the batch's counters to its buckets; distinct counts grow by the
-/// memberships that were new.
+/// memberships that were new. Returns the change this makes to the culture
+/// totals, from each bucket's counts as the upsert left them (read under
+/// its row lock, so exact whatever other batches do).
 async fn upsert_rollups(
     tx: &mut Tx,
     counts: &BTreeMap<RollupKey, RollupCounts>,
     new_users: &HashMap<Bucket, i64>,
     new_sessions: &HashMap<Bucket, i64>,
-) -> StoreResult<()> {
+) -> StoreResult<TotalsDelta> {
     if counts.is_empty() {
-        return Ok(());
+        return Ok(TotalsDelta::default());
     }
+    let mut added: Vec<(&RollupKey, BucketCounts)> = Vec::with_capacity(counts.len());
     let n = counts.len();
     let (mut install, mut hour, mut kind, mut feature) = (
         Vec::with_capacity(n),
@@ -248,6 +261,14 @@ async fn upsert_rollups(
         );
         let users = new_users.get(&b).copied().unwrap_or(0);
         let sessions = new_sessions.get(&b).copied().unwrap_or(0);
+        added.push((
+            k,
+            BucketCounts {
+                events: c.events,
+                users,
+                errors: c.errors,
+            },
+        ));
         for (col, v) in cols.iter_mut().zip([
             c.events,
             users,
@@ -264,7 +285,7 @@ async fn upsert_rollups(
         feature.push(b.3);
     }
     let [events, users, sessions, errors, dur_sum, dur_count] = cols;
-    sqlx::query(
+    let after: Vec<BucketRow> = sqlx::query_as(
         "INSERT INTO telemetry_rollups AS r (install_id, hour, type, feature, events, users, sessions, \
          errors, duration_sum_ms, duration_count) \
          SELECT * FROM UNNEST($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::int8[], \
@@ -273,7 +294,8 @@ async fn upsert_rollups(
          events = r.events + excluded.events, users = r.users + excluded.users, \
          sessions = r.sessions + excluded.sessions, errors = r.errors + excluded.errors, \
          duration_sum_ms = r.duration_sum_ms + excluded.duration_sum_ms, \
-         duration_count = r.duration_count + excluded.duration_count",
+         duration_count = r.duration_count + excluded.duration_count \
+         RETURNING install_id, hour, type, feature, events, users, errors",
     )
     .bind(install)
     .bind(hour)
@@ -285,10 +307,36 @@ async fn upsert_rollups(
     .bind(errors)
     .bind(dur_sum)
     .bind(dur_count)
-    .execute(&mut **tx)
+    .fetch_all(&mut **tx)
     .await
     .db()?;
-    Ok(())
+    let after: HashMap<Bucket, BucketCounts> = after
+        .into_iter()
+        .map(|(i, h, t, f, events, users, errors)| {
+            let counts = BucketCounts {
+                events,
+                users,
+                errors,
+            };
+            ((i, h, t, f), counts)
+        })
+        .collect();
+    let changes = added
+        .into_iter()
+        .map(|(k, add)| {
+            let b: Bucket = (
+                k.install_id.clone(),
+                k.hour,
+                k.event_type.as_str().to_owned(),
+                k.feature.clone(),
+            );
+            after
+                .get(&b)
+                .map(|a| (k, add, *a))
+                .ok_or_else(|| StoreError::Backend("a rollup upsert returned no row".to_owned()))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(totals_delta(changes))
 }
 
 /// Meters the usage of new events in batch order against the period's

@@ -1,5 +1,6 @@
 //! The ingest write path for SQLite: raw events, rollups, culture rows and
-//! metered usage of a batch, in one `BEGIN IMMEDIATE` transaction.
+//! totals, and metered usage of a batch, in one `BEGIN IMMEDIATE`
+//! transaction.
 //!
 //! SQLite has one writer at a time. Writers that find the lock taken sleep
 //! in SQLite's busy handler (1 ms growing to 100 ms between tries), so under
@@ -24,8 +25,11 @@ use calos_core::metering::meter_records;
 use calos_core::plan::Meter;
 use calos_core::rollup::{self, RollupCounts, RollupKey};
 use calos_core::telemetry::UsageRecord;
-use calos_store::{IngestEvent, MeteringTerms, StoreError, StoreResult};
+use calos_store::{
+    totals_delta, users_delta, BucketCounts, IngestEvent, MeteringTerms, StoreError, StoreResult,
+};
 
+use crate::culture::parse_day;
 use crate::db::{db_err, get, micros, to_json};
 
 /// SQLite allows 32,766 bound variables per statement; events bind 14.
@@ -174,7 +178,8 @@ async fn insert_events(tx: &mut Tx, events: &[&IngestEvent]) -> StoreResult<()> 
     Ok(())
 }
 
-/// Adds the new events to the rollups and distinct-count memberships.
+/// Adds the new events to the rollups and distinct-count memberships, and
+/// what the rollups' change makes to the culture totals.
 async fn fold(tx: &mut Tx, events: &[&IngestEvent]) -> StoreResult<()> {
     let delta = rollup::delta(events.iter().map(|ie| &ie.event));
     let new_users = insert_members(tx, "rollup_users", "user_hash", &delta.users).await?;
@@ -197,6 +202,7 @@ async fn fold(tx: &mut Tx, events: &[&IngestEvent]) -> StoreResult<()> {
             (k, counts)
         })
         .collect();
+    let mut after: HashMap<Bucket, BucketCounts> = HashMap::with_capacity(rows.len());
     for chunk in rows.chunks(SMALL_ROWS) {
         let mut qb = QueryBuilder::<Sqlite>::new(
             "INSERT INTO telemetry_rollups (install_id, hour, type, feature, events, users, sessions, \
@@ -219,11 +225,47 @@ async fn fold(tx: &mut Tx, events: &[&IngestEvent]) -> StoreResult<()> {
              events = events + excluded.events, users = users + excluded.users, \
              sessions = sessions + excluded.sessions, errors = errors + excluded.errors, \
              duration_sum_ms = duration_sum_ms + excluded.duration_sum_ms, \
-             duration_count = duration_count + excluded.duration_count",
+             duration_count = duration_count + excluded.duration_count \
+             RETURNING install_id, hour, type, feature, events, users, errors",
         );
-        qb.build().execute(&mut **tx).await.map_err(db_err)?;
+        for row in qb.build().fetch_all(&mut **tx).await.map_err(db_err)? {
+            let b: Bucket = (
+                get(&row, "install_id")?,
+                get(&row, "hour")?,
+                get(&row, "type")?,
+                get(&row, "feature")?,
+            );
+            let counts = BucketCounts {
+                events: get(&row, "events")?,
+                users: get(&row, "users")?,
+                errors: get(&row, "errors")?,
+            };
+            after.insert(b, counts);
+        }
     }
+    // Each bucket's counts after the upsert against what the batch added.
+    let changes =
+        rows.iter()
+            .map(|(k, c)| {
+                let b = (
+                    k.install_id.clone(),
+                    micros(k.hour),
+                    k.event_type.as_str().to_owned(),
+                    k.feature.clone(),
+                );
+                let added = BucketCounts {
+                    events: c.events,
+                    users: c.users,
+                    errors: c.errors,
+                };
+                after.get(&b).map(|a| (*k, added, *a)).ok_or_else(|| {
+                    StoreError::Backend("a rollup upsert returned no row".to_owned())
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+    crate::culture::fold_totals(tx, &totals_delta(changes)).await?;
     let daily: Vec<_> = delta.daily_users.iter().collect();
+    let mut inserted = Vec::new();
     for chunk in daily.chunks(SMALL_ROWS) {
         let mut qb =
             QueryBuilder::<Sqlite>::new("INSERT INTO daily_users (install_id, day, user_hash) ");
@@ -232,10 +274,16 @@ async fn fold(tx: &mut Tx, events: &[&IngestEvent]) -> StoreResult<()> {
                 .push_bind(day_text(*day))
                 .push_bind(user.as_str());
         });
-        qb.push(" ON CONFLICT DO NOTHING");
-        qb.build().execute(&mut **tx).await.map_err(db_err)?;
+        // The memberships that are new grow their day's distinct users.
+        qb.push(" ON CONFLICT DO NOTHING RETURNING install_id, day");
+        for row in qb.build().fetch_all(&mut **tx).await.map_err(db_err)? {
+            inserted.push((
+                get(&row, "install_id")?,
+                parse_day(&get::<String>(&row, "day")?)?,
+            ));
+        }
     }
-    Ok(())
+    crate::culture::fold_users(tx, &users_delta(&delta.daily_users, inserted)).await
 }
 
 /// Inserts memberships, returning how many were new per bucket.
