@@ -100,6 +100,12 @@ pub(crate) async fn set_admin_password(
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound("admin"));
     }
+    // A new password ends every session signed in with the old one.
+    sqlx::query("DELETE FROM admin_sessions WHERE admin_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .db()?;
     insert_audit(&mut tx, audit).await?;
     tx.commit().await.db()
 }

@@ -1,7 +1,7 @@
 //! Admin login sessions, keyed by the hash of the cookie value.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Row};
+use sqlx::{PgExecutor, PgPool, Row};
 
 use calos_store::{Admin, NewSession, Session, StoreResult};
 
@@ -9,16 +9,24 @@ use crate::error::DbResultExt;
 use crate::rows::{self, ADMIN_COLUMNS};
 
 pub(crate) async fn create_session(pool: &PgPool, session: &NewSession) -> StoreResult<()> {
+    insert_session(pool, session).await
+}
+
+/// A new session counts as last seen when it was created (idle timeout).
+pub(crate) async fn insert_session<'e>(
+    executor: impl PgExecutor<'e>,
+    session: &NewSession,
+) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO admin_sessions (token_hash, admin_id, csrf_token, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO admin_sessions (token_hash, admin_id, csrf_token, created_at, expires_at, last_seen_at)
+         VALUES ($1, $2, $3, $4, $5, $4)",
     )
     .bind(&session.token_hash)
     .bind(session.admin_id)
     .bind(&session.csrf_token)
     .bind(session.created_at)
     .bind(session.expires_at)
-    .execute(pool)
+    .execute(executor)
     .await
     .db()?;
     Ok(())

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
-use sqlx::SqlitePool;
+use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use calos_core::audit::AuditEntry;
 use calos_core::auth::Role;
@@ -14,13 +14,13 @@ use crate::db::{
     commit, corrupt, count, db_err, get, insert_audit, micros, opt_micros, opt_time, time, write_tx,
 };
 
-const ADMIN_COLUMNS: &str =
+pub(crate) const ADMIN_COLUMNS: &str =
     "a.id AS a_id, a.username AS a_username, a.email AS a_email, a.role AS a_role, \
      a.disabled AS a_disabled, a.created_at AS a_created_at";
 const TOKEN_COLUMNS: &str =
     "t.id, t.admin_id, t.name, t.prefix, t.created_at, t.expires_at, t.revoked_at, t.role";
 
-fn admin(row: &SqliteRow) -> StoreResult<Admin> {
+pub(crate) fn admin(row: &SqliteRow) -> StoreResult<Admin> {
     Ok(Admin {
         id: get(row, "a_id")?,
         username: get(row, "a_username")?,
@@ -122,24 +122,40 @@ pub(crate) async fn set_password(
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound("admin"));
     }
+    // A new password ends every session signed in with the old one.
+    sqlx::query("DELETE FROM admin_sessions WHERE admin_id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
     insert_audit(&mut tx, audit).await?;
     commit(tx).await
 }
 
 pub(crate) async fn create_session(pool: &SqlitePool, s: &NewSession) -> StoreResult<()> {
     let mut tx = write_tx(pool).await?;
+    insert_session(&mut tx, s).await?;
+    commit(tx).await
+}
+
+/// A new session counts as last seen when it was created (idle timeout).
+pub(crate) async fn insert_session(
+    tx: &mut Transaction<'static, Sqlite>,
+    s: &NewSession,
+) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO admin_sessions (token_hash, admin_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO admin_sessions (token_hash, admin_id, csrf_token, created_at, expires_at, last_seen_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?4)",
     )
     .bind(&s.token_hash)
     .bind(s.admin_id)
     .bind(&s.csrf_token)
     .bind(micros(s.created_at))
     .bind(micros(s.expires_at))
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .map_err(db_err)?;
-    commit(tx).await
+    Ok(())
 }
 
 pub(crate) async fn get_session(

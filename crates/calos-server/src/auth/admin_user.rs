@@ -49,6 +49,15 @@ impl AdminUser {
         }
     }
 
+    /// Refuses with 403 unless the admin signed in with a session: an API
+    /// token may not change its admin's password or second factor.
+    pub fn require_session(&self) -> ApiResult<&[u8]> {
+        match &self.method {
+            AuthMethod::Session { token_hash } => Ok(token_hash),
+            AuthMethod::ApiToken { .. } => Err(ApiError::Forbidden),
+        }
+    }
+
     pub fn actor(&self) -> Actor {
         match &self.method {
             AuthMethod::Session { .. } => Actor::Admin {
@@ -133,11 +142,14 @@ impl FromRequestParts<AppState> for AdminUser {
             .get(session::COOKIE_NAME)
             .ok_or(ApiError::Unauthenticated)?;
         let token_hash = sha256(cookie.value());
-        let (stored, admin) = state
-            .store
-            .get_session(&token_hash, now)
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
+        let (stored, admin) = session::lookup(
+            state.store.as_ref(),
+            &state.config.login,
+            cookie.value(),
+            now,
+        )
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
         if admin.disabled {
             return Err(ApiError::Unauthenticated);
         }

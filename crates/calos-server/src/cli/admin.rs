@@ -1,4 +1,4 @@
-//! `calos admin create|reset-password|list`.
+//! `calos admin create|reset-password|reset-totp|list`.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -93,6 +93,30 @@ pub async fn reset_password(config: &Config, username: &str) -> anyhow::Result<(
     if generated {
         println!("new password (shown once): {plain}");
     }
+    Ok(())
+}
+
+/// Recovery for an admin who lost their authenticator: removes the TOTP
+/// factor (audited) and ends their sessions; they log in with the password
+/// alone and may enrol again.
+pub async fn reset_totp(config: &Config, username: &str) -> anyhow::Result<()> {
+    let store = open_store(&config.database_url).await?;
+    let Some((admin, _)) = store.get_admin_login(username).await? else {
+        bail!("no admin named {username:?}");
+    };
+    let audit = cli_audit("admin.totp_reset", "admin", &admin.username, None);
+    match store.remove_totp(admin.id, &audit).await {
+        Ok(()) => {}
+        Err(calos_store::StoreError::NotFound(_)) => {
+            bail!("{:?} has no two-factor authentication", admin.username)
+        }
+        Err(e) => return Err(e.into()),
+    }
+    store.end_admin_sessions(admin.id).await?;
+    println!(
+        "two-factor authentication of {:?} removed; their sessions ended",
+        admin.username
+    );
     Ok(())
 }
 

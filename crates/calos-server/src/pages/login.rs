@@ -63,7 +63,15 @@ pub async fn logout(
 ) -> Response {
     if let Some(cookie) = jar.get(session::COOKIE_NAME) {
         let hash = sha256(cookie.value());
-        match state.store.get_session(&hash, chrono::Utc::now()).await {
+        let now = chrono::Utc::now();
+        match session::lookup(
+            state.store.as_ref(),
+            &state.config.login,
+            cookie.value(),
+            now,
+        )
+        .await
+        {
             Ok(Some((stored, _))) => {
                 if !bool::from(form.csrf.as_bytes().ct_eq(stored.csrf_token.as_bytes())) {
                     return (StatusCode::FORBIDDEN, "missing or wrong CSRF token").into_response();

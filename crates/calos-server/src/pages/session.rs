@@ -17,7 +17,7 @@ use calos_store::Admin;
 
 use super::render::error_page;
 use crate::app::AppState;
-use crate::auth::{session, sha256};
+use crate::auth::session;
 
 pub const FRAGMENT_HEADER: &str = "x-calos-fragment";
 
@@ -48,7 +48,8 @@ pub fn safe_next(raw: Option<&str>) -> String {
                 && !n.starts_with("//")
                 && !n.contains('\\')
                 && !n.chars().any(char::is_control)
-                && !n.starts_with("/login") =>
+                && !n.starts_with("/login")
+                && !n.starts_with("/admin/login") =>
         {
             n.to_owned()
         }
@@ -65,10 +66,13 @@ pub async fn lookup(
     let Some(cookie) = jar.get(session::COOKIE_NAME) else {
         return Ok(None);
     };
-    let found = state
-        .store
-        .get_session(&sha256(cookie.value()), Utc::now())
-        .await?;
+    let found = session::lookup(
+        state.store.as_ref(),
+        &state.config.login,
+        cookie.value(),
+        Utc::now(),
+    )
+    .await?;
     Ok(found
         .filter(|(_, admin)| !admin.disabled)
         .map(|(stored, admin)| PageAdmin {
