@@ -1,14 +1,16 @@
 //! The audit log: appending a record to the hash chain (inside each
-//! mutation's transaction) and reading it back.
+//! mutation's transaction) and reading it back, filtered and paged.
 
+use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
 use calos_core::audit::chain::{link_hash, ChainedRecord, GENESIS};
 use calos_core::audit::{AuditEntry, AuditRecord};
-use calos_store::{AuditQuery, StoreResult};
+use calos_store::{AuditFilter, AuditFilterStore, AuditQuery, Page, StoreResult};
 
 use crate::db::{db_err, from_json, get, micros, time, to_json};
+use crate::SqliteStore;
 
 /// Appends `entry` after the chain's current head. The caller's transaction
 /// is `BEGIN IMMEDIATE` (it holds SQLite's write lock), so no other append
@@ -17,6 +19,8 @@ pub(crate) async fn append(
     tx: &mut Transaction<'static, Sqlite>,
     entry: &AuditEntry,
 ) -> StoreResult<()> {
+    // A change that notifies enqueues its notification in this same transaction.
+    crate::outbox::enqueue_for_audit(tx, entry).await?;
     let head: Option<String> = sqlx::query_scalar(
         "SELECT hash FROM audit_log WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1",
     )
@@ -84,20 +88,71 @@ pub(crate) async fn chain(
         .collect()
 }
 
-pub(crate) async fn list(pool: &SqlitePool, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
-    let rows = sqlx::query(
+/// The filters of [`AuditFilter`], every value bound: `?1` actor pattern,
+/// `?2` exact action, `?3` action group pattern, `?4` target type, `?5`
+/// target id, `?6` from, `?7` to (microseconds).
+const WHERE: &str = "WHERE (?1 IS NULL OR lower(actor_label) LIKE ?1 ESCAPE '\\') \
+     AND (?2 IS NULL OR action = ?2 OR action LIKE ?3 ESCAPE '\\') \
+     AND (?4 IS NULL OR target_type = ?4) AND (?5 IS NULL OR target_id = ?5) \
+     AND (?6 IS NULL OR at >= ?6) AND (?7 IS NULL OR at < ?7)";
+
+fn bind_filter<'q>(
+    query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    filter: &'q AuditFilter,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    query
+        .bind(filter.actor_pattern())
+        .bind(filter.action_exact())
+        .bind(filter.action_group_pattern())
+        .bind(filter.target_type())
+        .bind(filter.target_id())
+        .bind(filter.from.map(micros))
+        .bind(filter.to.map(micros))
+}
+
+/// One page of matching records, newest first.
+async fn rows(pool: &SqlitePool, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>> {
+    let sql = format!(
         "SELECT id, at, actor_json, action, target_type, target_id, before_json, after_json, ip \
-         FROM audit_log \
-         WHERE (?1 IS NULL OR target_type = ?1) AND (?2 IS NULL OR target_id = ?2) \
-         ORDER BY at DESC, id DESC LIMIT ?3",
-    )
-    .bind(&query.target_type)
-    .bind(&query.target_id)
-    .bind(i64::from(query.limit))
-    .fetch_all(pool)
-    .await
-    .map_err(db_err)?;
+         FROM audit_log {WHERE} ORDER BY at DESC, id DESC LIMIT ?8 OFFSET ?9"
+    );
+    let rows = bind_filter(sqlx::query(&sql), filter)
+        .bind(i64::from(filter.per_page()))
+        .bind(filter.offset())
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
     rows.iter().map(record).collect()
+}
+
+pub(crate) async fn list(pool: &SqlitePool, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
+    let filter = AuditFilter {
+        target_type: query.target_type.clone(),
+        target_id: query.target_id.clone(),
+        page: 1,
+        per_page: query.limit,
+        ..AuditFilter::default()
+    };
+    rows(pool, &filter).await
+}
+
+#[async_trait]
+impl AuditFilterStore for SqliteStore {
+    async fn search_audit(&self, filter: &AuditFilter) -> StoreResult<Page<AuditRecord>> {
+        let count_sql = format!("SELECT COUNT(*) FROM audit_log {WHERE}");
+        let total: i64 = bind_filter(sqlx::query(&count_sql), filter)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?
+            .try_get(0)
+            .map_err(db_err)?;
+        Ok(Page {
+            items: rows(&self.pool, filter).await?,
+            total: u64::try_from(total).unwrap_or(0),
+            page: filter.page(),
+            per_page: filter.per_page(),
+        })
+    }
 }
 
 fn record(row: &SqliteRow) -> StoreResult<AuditRecord> {

@@ -1,5 +1,5 @@
 //! Admin management under `/api/enterprise/admins` (ManageAdmins): list,
-//! create (a generated password is shown once), change role, disable, reset
+//! create (a generated password is shown once), change role, disable/enable, reset
 //! password. Only an owner may grant the owner role or change an owner, so an
 //! admin cannot raise themselves above their role. The store refuses (409)
 //! to demote or disable the last enabled owner.
@@ -161,21 +161,43 @@ pub async fn disable(
     State(state): State<AppState>,
     Path(raw_id): Path<String>,
 ) -> ApiResult<JsonResponse<Value>> {
+    set_disabled(user, state, &raw_id, true).await
+}
+
+/// Lets a disabled admin log in again (their old sessions stay ended).
+pub async fn enable(
+    user: AdminUser,
+    State(state): State<AppState>,
+    Path(raw_id): Path<String>,
+) -> ApiResult<JsonResponse<Value>> {
+    set_disabled(user, state, &raw_id, false).await
+}
+
+async fn set_disabled(
+    user: AdminUser,
+    state: AppState,
+    raw_id: &str,
+    disabled: bool,
+) -> ApiResult<JsonResponse<Value>> {
     user.require(Permission::ManageAdmins)?;
-    let current = load(&state, &raw_id).await?;
+    let current = load(&state, raw_id).await?;
     require_owner_for(&user, current.role == Role::Owner)?;
     let audit = user.audit(
-        "admin.disable",
+        if disabled {
+            "admin.disable"
+        } else {
+            "admin.enable"
+        },
         "admin",
         &current.id.to_string(),
         Some(view(&current)),
-        Some(json!({ "role": current.role, "disabled": true })),
+        Some(json!({ "role": current.role, "disabled": disabled })),
     );
     let admin = state
         .store
-        .set_admin_disabled(current.id, true, &audit)
+        .set_admin_disabled(current.id, disabled, &audit)
         .await?;
-    tracing::info!(admin = %admin.username, "admin disabled");
+    tracing::info!(admin = %admin.username, disabled, "admin disabled or enabled");
     Ok(JsonResponse(json!({ "success": true, "admin": admin })))
 }
 

@@ -51,16 +51,22 @@ pub async fn customers_csv(
     State(state): State<AppState>,
     Query(params): Query<FilterParams>,
 ) -> Response {
-    match build(&state, &params).await {
+    csv_download("customers", build(&state, &params).await)
+}
+
+/// A CSV export as a dated download (`<name>-YYYYMMDD.csv`), or the error
+/// page when building it failed.
+pub fn csv_download(name: &str, built: Result<Vec<u8>, String>) -> Response {
+    match built {
         Ok(body) => {
-            let name = format!(
-                "attachment; filename=\"customers-{}.csv\"",
+            let disposition = format!(
+                "attachment; filename=\"{name}-{}.csv\"",
                 Utc::now().format("%Y%m%d")
             );
             (
                 [
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                    (header::CONTENT_DISPOSITION, name),
+                    (header::CONTENT_DISPOSITION, disposition),
                 ],
                 body,
             )
