@@ -2,9 +2,11 @@
 //! (port 0 in tests) and `run` serves until the shutdown future resolves;
 //! background workers stop with the same signal.
 
+pub mod connections;
 mod middleware;
 pub mod router;
 pub mod security;
+pub mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -122,23 +124,34 @@ pub async fn bind(config: &Config) -> anyhow::Result<(TcpListener, SocketAddr)> 
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish and
-/// stops the background workers.
+/// stops the background workers. HTTPS when the configuration names a
+/// certificate (loaded here; `serve` loads it earlier to fail before binding).
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let tls = tls::from_config(&state.config)?;
+    run_with_tls(listener, state, tls, shutdown).await;
+    Ok(())
+}
+
+/// [`run`] with the TLS acceptor already loaded (`None`: plain HTTP).
+pub async fn run_with_tls(
+    listener: TcpListener,
+    state: AppState,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
     let (stop_tx, stop_rx) = watch::channel(false);
     let workers = workers::spawn(&state, stop_rx);
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests");
-            let _ = stop_tx.send(true);
-        })
-        .await;
-    // When serving failed the sender is already dropped, which stops the workers too.
+    let limits = connections::Limits::from_config(&state.config);
+    let app = router(state);
+    connections::serve(listener, app, tls, limits, async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = stop_tx.send(true);
+    })
+    .await;
     workers.join().await;
-    served.context("the HTTP server failed")
 }

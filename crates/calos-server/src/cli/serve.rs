@@ -1,5 +1,6 @@
-//! `calos serve`: migrate, seed plans, make sure an admin exists, optionally
-//! load the demo, then serve until SIGTERM or Ctrl-C.
+//! `calos serve`: load the TLS certificate when one is configured (first, so
+//! a bad path fails before anything else), migrate, seed plans, make sure an
+//! admin exists, optionally load the demo, then serve until SIGTERM or Ctrl-C.
 
 use std::net::SocketAddr;
 
@@ -12,6 +13,8 @@ use crate::app::{self, AppState};
 use crate::config::Config;
 
 pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let tls = app::tls::from_config(&config)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let (state, _) = AppState::open(config).await?;
     let first = ensure_first_admin(
         state.store.as_ref(),
@@ -30,19 +33,19 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         }
     }
     let (listener, addr) = app::bind(&state.config).await?;
-    print_banner(addr, &first, state.store.backend());
-    app::run(listener, state, shutdown_signal()).await?;
+    print_banner(scheme, addr, &first, state.store.backend());
+    app::run_with_tls(listener, state, tls, shutdown_signal()).await;
     println!("CALOS stopped");
     Ok(())
 }
 
-fn print_banner(addr: SocketAddr, first: &FirstAdmin, backend: &str) {
+fn print_banner(scheme: &str, addr: SocketAddr, first: &FirstAdmin, backend: &str) {
     let host = if addr.ip().is_unspecified() {
         "localhost".to_owned()
     } else {
         addr.ip().to_string()
     };
-    let base = format!("http://{host}:{}", addr.port());
+    let base = format!("{scheme}://{host}:{}", addr.port());
     println!("CALOS Enterprise is running at {base} (store: {backend})");
     println!("  health:     {base}/healthz");
     println!("  admin API:  {base}/api/enterprise/stats");

@@ -1,9 +1,12 @@
-//! `calos verify-token TOKEN [--jwks URL | --key-file PATH]`: checks a verdict
-//! token offline (by default against this server's own published keys in
-//! the store), prints its claims, and exits non-zero unless it is a
-//! correctly signed, unexpired, valid license.
+//! `calos verify-token TOKEN [--jwks URL [--ca-cert PATH] | --key-file PATH]`:
+//! checks a verdict token offline (by default against this server's own
+//! published keys in the store), prints its claims, and exits non-zero
+//! unless it is a correctly signed, unexpired, valid license. An https JWKS
+//! URL is fetched with rustls, trusting the bundled web PKI roots plus the
+//! `--ca-cert` one when given.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use chrono::Utc;
@@ -18,21 +21,41 @@ use crate::config::Config;
 use crate::licensing::keys::published;
 use crate::store::open_store;
 
-pub async fn verify_token(
-    config: &Config,
-    token: &str,
-    jwks_url: Option<String>,
-    key_file: Option<PathBuf>,
-) -> anyhow::Result<()> {
-    let set = match (jwks_url, key_file) {
-        (Some(url), _) => fetch(&url).await?,
-        (None, Some(path)) => {
+/// Where the public keys come from.
+#[derive(Debug)]
+pub enum KeySource {
+    /// A JWKS URL, with an extra CA certificate to trust for https.
+    Jwks {
+        url: String,
+        ca_cert: Option<PathBuf>,
+    },
+    /// A JWKS document on disk.
+    File(PathBuf),
+    /// This server's store.
+    Store,
+}
+
+impl KeySource {
+    /// The command line's choice: `--jwks` over `--key-file` over the store.
+    pub fn pick(jwks: Option<String>, ca_cert: Option<PathBuf>, key_file: Option<PathBuf>) -> Self {
+        match (jwks, key_file) {
+            (Some(url), _) => KeySource::Jwks { url, ca_cert },
+            (None, Some(path)) => KeySource::File(path),
+            (None, None) => KeySource::Store,
+        }
+    }
+}
+
+pub async fn verify_token(config: &Config, token: &str, source: KeySource) -> anyhow::Result<()> {
+    let set = match source {
+        KeySource::Jwks { url, ca_cert } => fetch(&url, ca_cert.as_deref()).await?,
+        KeySource::File(path) => {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a JWKS document", path.display()))?
         }
-        (None, None) => {
+        KeySource::Store => {
             let store = open_store(&config.database_url).await?;
             let records = store.list_signing_keys().await?;
             JwkSet {
@@ -81,8 +104,24 @@ pub fn check(token: &str, set: &JwkSet) -> anyhow::Result<LicenseClaims> {
     Ok(data.claims)
 }
 
-async fn fetch(url: &str) -> anyhow::Result<JwkSet> {
-    let resp = reqwest::get(url)
+/// How long fetching the JWKS may take before the command gives up.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn fetch(url: &str, ca_cert: Option<&Path>) -> anyhow::Result<JwkSet> {
+    let mut client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(FETCH_TIMEOUT);
+    if let Some(path) = ca_cert {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("cannot read CA certificate {}", path.display()))?;
+        let cert = reqwest::Certificate::from_pem(&pem)
+            .with_context(|| format!("{} is not a PEM certificate", path.display()))?;
+        client = client.add_root_certificate(cert);
+    }
+    let client = client.build().context("cannot set up the HTTP client")?;
+    let resp = client
+        .get(url)
+        .send()
         .await
         .with_context(|| format!("cannot fetch {url}"))?;
     if !resp.status().is_success() {

@@ -1,6 +1,12 @@
 //! Our own CSS and JavaScript, embedded in the binary (works offline, no CDN).
 //! Each response carries its content type, an ETag (the file's SHA-256) and
 //! a short cache lifetime; a matching `If-None-Match` gets 304.
+//!
+//! Path traversal cannot reach the disk: the files are compiled in (in debug
+//! builds too, by rust-embed's `debug-embed` feature) and looked up by name
+//! in that fixed set. Names that could mean "elsewhere" anywhere (`..`,
+//! backslashes, absolute paths, NUL, drive letters) are refused before the
+//! lookup all the same, so the guarantee does not rest on one crate's map.
 
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -23,8 +29,24 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
+/// Whether `path` is a plain relative name: segments of their own, none of
+/// them `.` or `..`, and no character a file system could read as a
+/// separator, a root or an end of string.
+fn is_plain_name(path: &str) -> bool {
+    !path.is_empty()
+        && !path.contains(['\\', '\0', ':'])
+        && path
+            .split('/')
+            .all(|segment| !matches!(segment, "" | "." | ".."))
+}
+
 pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
-    let Some(file) = Assets::get(&path) else {
+    let found = if is_plain_name(&path) {
+        Assets::get(&path)
+    } else {
+        None
+    };
+    let Some(file) = found else {
         return (StatusCode::NOT_FOUND, "no such asset").into_response();
     };
     let etag = format!("\"{}\"", hex::encode(file.metadata.sha256_hash()));
@@ -61,6 +83,47 @@ mod tests {
         assert_eq!(content_type("app.css"), "text/css; charset=utf-8");
         assert_eq!(content_type("js/app.js"), "text/javascript; charset=utf-8");
         assert_eq!(content_type("x"), "application/octet-stream");
+    }
+
+    #[test]
+    fn names_that_could_leave_the_asset_set_are_refused() {
+        for bad in [
+            "",
+            "../Cargo.toml",
+            "..",
+            "css/../../Cargo.toml",
+            "./app.css",
+            "/etc/passwd",
+            "//etc/passwd",
+            "..\\Cargo.toml",
+            "C:\\Windows\\win.ini",
+            "c:/windows/win.ini",
+            "app.css\0.txt",
+            "a//b.css",
+        ] {
+            assert!(!is_plain_name(bad), "{bad:?}");
+        }
+        assert!(is_plain_name("app.css"));
+        assert!(is_plain_name("fonts/inter.woff2"));
+    }
+
+    #[test]
+    fn only_the_asset_folder_is_embedded() {
+        // The served set is exactly what was compiled in from assets/: no
+        // lookup reaches a file beside it on disk.
+        let names: Vec<_> = Assets::iter().collect();
+        assert!(names.iter().all(|n| is_plain_name(n)), "{names:?}");
+        for outside in [
+            "../Cargo.toml",
+            "Cargo.toml",
+            "../src/main.rs",
+            "src/main.rs",
+        ] {
+            assert!(Assets::get(outside).is_none(), "{outside}");
+        }
+        assert!(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("Cargo.toml")
+            .exists());
     }
 
     #[test]

@@ -17,12 +17,18 @@ base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 pub const SVG_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
 pub async fn security_headers(req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
+    with_page_headers(next.run(req).await, PAGE_CSP)
+}
+
+/// The headers every HTML page gets (admin pages and the customer portal,
+/// each with its own CSP): `csp` unless the route set its own, no sniffing,
+/// no framing, same-origin referrers, and no caching unless the route chose.
+pub fn with_page_headers(mut res: Response, csp: &'static str) -> Response {
     let h = res.headers_mut();
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(PAGE_CSP),
+            HeaderValue::from_static(csp),
         );
     }
     h.insert(

@@ -1,5 +1,6 @@
-//! Hardening: security headers on every kind of response, CORS closed, and
-//! secrets (license key, password, API token, session) never in the logs.
+//! Hardening: security headers on every kind of response, CORS closed, static
+//! assets never reaching the disk, and secrets (license key, password, API
+//! token, session) never in the logs.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -11,7 +12,10 @@ use tokio::process::Command;
 
 use crate::helpers::{bearer_client, TestApp};
 
-crate::both_backends!(every_response_carries_security_headers_and_no_cors);
+crate::both_backends!(
+    every_response_carries_security_headers_and_no_cors,
+    asset_paths_never_reach_the_disk,
+);
 
 const JSON_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
@@ -87,6 +91,73 @@ async fn every_response_carries_security_headers_and_no_cors(app: &TestApp) {
         .await
         .unwrap();
     assert_hardened("cross-origin GET", cross.headers(), true);
+}
+
+/// Sends a GET with `target` exactly as written (a client library would
+/// normalise `..` away) and returns the status (0: no answer) and the text.
+async fn raw_get(base: &str, target: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let mut req = b"GET ".to_vec();
+    req.extend_from_slice(target);
+    req.extend_from_slice(b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(&req).await.unwrap();
+    let mut raw = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw)).await;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+/// Traversal in every spelling gets 404 (or 400 where the HTTP parser
+/// already refuses the bytes), never a file: assets are embedded.
+async fn asset_paths_never_reach_the_disk(app: &TestApp) {
+    let (ok, css) = raw_get(&app.base, b"/assets/app.css").await;
+    assert_eq!(ok, 200, "{css}");
+    let encoded: &[&[u8]] = &[
+        b"/assets/..%2fCargo.toml",
+        b"/assets/%2e%2e%2fCargo.toml",
+        b"/assets/%2e%2e/%2e%2e/Cargo.toml",
+        b"/assets/%2E%2E%2F%2E%2E%2FCargo.toml",
+        b"/assets/..%5cCargo.toml",
+        b"/assets/%5c..%5c..%5cCargo.toml",
+        b"/assets/%2fetc%2fpasswd",
+        b"/assets//etc/passwd",
+        b"/assets/C:%5cWindows%5cwin.ini",
+        b"/assets/app.css%00.txt",
+        b"/assets/%00",
+        b"/assets/.%2fapp.css",
+        b"/assets/..%252fCargo.toml",
+    ];
+    let raw: &[&[u8]] = &[
+        b"/assets/../Cargo.toml",
+        b"/assets/../../Cargo.toml",
+        b"/assets/../../../../../../etc/passwd",
+        b"/assets/..\\Cargo.toml",
+        b"/assets/app.css\0",
+    ];
+    for (target, strict) in encoded
+        .iter()
+        .map(|t| (t, true))
+        .chain(raw.iter().map(|t| (t, false)))
+    {
+        let shown = String::from_utf8_lossy(target);
+        let (status, text) = raw_get(&app.base, target).await;
+        if strict {
+            assert_eq!(status, 404, "{shown}: {text}");
+        } else {
+            assert!(matches!(status, 400 | 404), "{shown}: {text}");
+        }
+        for leaked in ["[package]", "root:", "[dependencies]", "fn main"] {
+            assert!(!text.contains(leaked), "{shown} served a file: {text}");
+        }
+    }
 }
 
 use crate::binary;
