@@ -57,6 +57,29 @@ impl Http {
         answer(resp, limit).await
     }
 
+    /// GETs `path` with extra request headers (credentials) and returns a 2xx answer's bytes.
+    pub async fn get_with_headers(
+        &self,
+        path: &str,
+        headers: &[(&'static str, &str)],
+        limit: usize,
+    ) -> Result<Vec<u8>, CallError> {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| CallError::Unreachable(describe(&e)))?;
+        answer(resp, limit).await
+    }
+
+    /// The server's base URL (no trailing slash).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     pub async fn get(&self, path: &str, limit: usize) -> Result<Vec<u8>, CallError> {
         let resp = self
             .client

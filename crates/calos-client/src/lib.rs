@@ -6,6 +6,8 @@
 //!   request nonce. The last signed answer is cached on disk (as the signed
 //!   token itself) so a restart while offline works through the lease and
 //!   grace. [`Client::state`] and [`Client::allows`] read memory only.
+//! * Branding: [`Client::branding`] fetches the customer's brand (level,
+//!   colours, logo, CSS variables) for the product to render.
 //! * Telemetry: [`Client::track`] queues events (bounded), sent in batches
 //!   with idempotent retries and kept on disk across a shutdown.
 //!
@@ -27,6 +29,7 @@
 //! ```
 
 pub mod backoff;
+mod branding;
 mod builder;
 mod client;
 pub mod clock;
@@ -40,6 +43,7 @@ pub mod telemetry;
 mod timebase;
 pub mod token;
 
+pub use branding::Branding;
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use clock::{Clock, ManualClock, SystemClock};

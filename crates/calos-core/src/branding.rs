@@ -1,4 +1,13 @@
-//! A customer's brand as shown in the product and on the portal.
+//! A customer's brand as shown in the product and on the portal: the
+//! branding level a plan allows ([`level`]), the brand's settings with every
+//! value validated (colours are `#rrggbb`, URLs http(s), CSS variables safe
+//! tokens, logos typed by their bytes), and the view a deployment renders.
+
+mod css;
+mod level;
+mod logo;
+mod settings;
+mod view;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -7,6 +16,14 @@ use crate::customer::DisplayText;
 use crate::ids::InstallId;
 use crate::InvalidValue;
 
+pub use css::{check_name as check_css_name, stylesheet, CssVariables};
+pub use level::{BrandingLevel, WHITE_LABEL_FLAG};
+pub use logo::{check_logo, check_svg, LogoType, MAX_LOGO_BYTES};
+pub use settings::{
+    BrandScope, BrandSettings, HttpUrl, RawBrandSettings, StoredBrand, UploadedLogo,
+};
+pub use view::BrandView;
+
 /// A `#rrggbb` colour, lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -14,16 +31,18 @@ pub struct HexColor(String);
 
 impl HexColor {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        Self::parse_field("primaryColor", raw)
+    }
+
+    /// Like [`HexColor::parse`], naming `field` in the error.
+    pub fn parse_field(field: &'static str, raw: &str) -> Result<Self, InvalidValue> {
         let c = raw.trim().to_ascii_lowercase();
         let ok =
             c.len() == 7 && c.starts_with('#') && c.bytes().skip(1).all(|b| b.is_ascii_hexdigit());
         if ok {
             Ok(Self(c))
         } else {
-            Err(InvalidValue::new(
-                "primaryColor",
-                "must be a colour like #667eea",
-            ))
+            Err(InvalidValue::new(field, "must be a colour like #667eea"))
         }
     }
 

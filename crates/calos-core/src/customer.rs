@@ -247,7 +247,9 @@ impl From<Domain> for String {
     }
 }
 
-/// Parses a list of domains, dropping repeats and refusing more than `max`.
+/// Parses a list of domains as the domain router will see them (see
+/// [`crate::host::normalize_host`]: international names become punycode),
+/// dropping repeats and refusing more than `max`.
 pub fn parse_domains(raw: &[String], max: usize) -> Result<Vec<Domain>, InvalidValue> {
     if raw.len() > max {
         return Err(InvalidValue::new(
@@ -257,7 +259,7 @@ pub fn parse_domains(raw: &[String], max: usize) -> Result<Vec<Domain>, InvalidV
     }
     let mut out: Vec<Domain> = Vec::with_capacity(raw.len());
     for d in raw {
-        let domain = Domain::parse(d)?;
+        let domain = crate::host::normalize_host(d)?;
         if !out.contains(&domain) {
             out.push(domain);
         }
@@ -320,6 +322,13 @@ mod tests {
             "demo.calos.sh"
         );
         assert_eq!(Domain::parse("*.Acme.com").unwrap().as_str(), "*.acme.com");
+    }
+
+    #[test]
+    fn listed_domains_store_international_names_as_punycode() {
+        let parsed = parse_domains(&["Bücher.de".into(), "xn--bcher-kva.de".into()], 5).unwrap();
+        assert_eq!(parsed.len(), 1, "one name in two spellings");
+        assert_eq!(parsed[0].as_str(), "xn--bcher-kva.de");
     }
 
     #[test]
