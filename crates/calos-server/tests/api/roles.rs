@@ -82,6 +82,19 @@ const CASES: &[Case] = &[
     ),
     case("GET", "/api/enterprise/plans", Setup::Nothing, "YYYYY"),
     case("GET", "/api/enterprise/audit", Setup::Nothing, "YYYYY"),
+    case("GET", "/api/enterprise/invoices", Setup::Nothing, "YYYYY"),
+    case(
+        "GET",
+        "/api/enterprise/invoices.csv",
+        Setup::Nothing,
+        "YYYYY",
+    ),
+    case(
+        "GET",
+        "/api/enterprise/billing-profile",
+        Setup::Nothing,
+        "YYYYY",
+    ),
     case("GET", "/api/auth/me", Setup::Nothing, "YYYYY"),
     case("POST", "/api/auth/logout", Setup::Nothing, "YYYYY"),
     case(
