@@ -1,6 +1,8 @@
 //! Background work that runs beside the HTTP server and stops with it.
 
 pub mod expiry;
+pub mod notify_deliver;
+pub mod notify_scan;
 pub mod retention;
 
 use tokio::sync::watch;
@@ -27,6 +29,7 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> Workers {
         state.config.retention_interval,
         stop.clone(),
     ));
+    let notify = spawn_notify(state, &stop);
     let expiry = tokio::spawn(expiry::run(
         state.store.clone(),
         state.config.expiry_interval,
@@ -34,7 +37,33 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> Workers {
     ));
     let mut handles = vec![expiry, retention];
     handles.extend(licensing);
+    handles.extend(notify);
     Workers { handles }
+}
+
+/// The notification workers: delivery of the outbox and the scans.
+fn spawn_notify(state: &AppState, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let notify = &state.config.notify;
+    let scanner = std::sync::Arc::new(crate::notify::scan::Scanner::new(
+        state.store.clone(),
+        notify.clone(),
+    ));
+    let mut handles = vec![tokio::spawn(notify_scan::run(
+        scanner,
+        notify.scan_interval,
+        notify.insight_interval,
+        stop.clone(),
+    ))];
+    match notify_deliver::deliverer(state.store.clone(), &state.config) {
+        Ok(d) => handles.push(tokio::spawn(notify_deliver::run(
+            d,
+            notify.deliver_interval,
+            stop.clone(),
+        ))),
+        // The configuration was checked at load: only the master key can fail here.
+        Err(e) => tracing::error!(error = format!("{e:#}"), "notifications are not delivered"),
+    }
+    handles
 }
 
 impl Workers {
