@@ -18,6 +18,14 @@ if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432
   fi
 fi
 
+# The notification tests run a real SMTP server: aiosmtpd from PyPI.
+if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+  echo "installing aiosmtpd (SMTP server for the notification tests)"
+  python3 -m pip install --quiet aiosmtpd 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages aiosmtpd 2>/dev/null \
+    || { apt-get update -qq && apt-get install -y -qq python3-aiosmtpd >/dev/null; }
+fi
+
 cargo test --workspace --locked "$@"
 
 # Browser tests of the admin pages (e2e/): the real `calos` binary driven
@@ -35,5 +43,5 @@ if [ "$#" -eq 0 ]; then
   fi
   cargo build --locked --bin calos
   (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error \
-    && CALOS_BIN="$PWD/../target/debug/calos" node --test tests/admin.test.js)
+    && CALOS_BIN="$PWD/../target/debug/calos" node --test tests/admin.test.js tests/security.test.js)
 fi

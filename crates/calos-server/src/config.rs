@@ -86,6 +86,28 @@ pub struct Config {
     /// Telemetry events per minute per install for every plan (0: no limit);
     /// unset, each plan has its own rate.
     pub telemetry_events_per_minute: Option<u32>,
+    /// PEM certificate chain to serve HTTPS with (together with `tls_key`).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Largest request head (request line and headers) in bytes; over it
+    /// the connection gets 431 and is closed. At least 8192.
+    pub max_header_bytes: usize,
+    /// Most header fields in one request; over it 431.
+    pub max_headers: usize,
+    /// A client must finish its TLS handshake and send a whole request head
+    /// within this, or its connection is closed (slowloris).
+    pub header_read_timeout: Duration,
+    /// Most connections served at once; further ones wait in the accept queue.
+    pub max_connections: usize,
+    /// Session timeouts and the failed-login back-off (`[login]` in the file).
+    pub login: crate::auth::settings::LoginSettings,
+    /// The vendor's own host name (`admin_host`, `CALOS_ADMIN_HOST`): `/`
+    /// there is the admin dashboard, never a customer's portal or the
+    /// neutral page (localhost and IP addresses always are admin hosts).
+    pub admin_host: Option<String>,
+    /// Notifications: SMTP, webhooks, scan and delivery intervals (`[notify]`).
+    pub notify: crate::notify::NotifyConfig,
 }
 
 impl Default for Config {
@@ -110,6 +132,15 @@ impl Default for Config {
             telemetry_retention_days: 90,
             retention_interval: Duration::from_secs(3600),
             telemetry_events_per_minute: None,
+            tls_cert: None,
+            tls_key: None,
+            max_header_bytes: 32 * 1024,
+            max_headers: 100,
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 4096,
+            login: crate::auth::settings::LoginSettings::default(),
+            admin_host: None,
+            notify: crate::notify::NotifyConfig::default(),
         }
     }
 }
@@ -137,6 +168,15 @@ struct FileLayer {
     telemetry_retention_days: Option<u32>,
     retention_interval_secs: Option<u64>,
     telemetry_events_per_minute: Option<u32>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    max_header_bytes: Option<usize>,
+    max_headers: Option<usize>,
+    header_read_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
+    login: Option<crate::auth::settings::LoginFile>,
+    admin_host: Option<String>,
+    notify: Option<crate::notify::NotifyFile>,
 }
 
 /// What CLI flags can override; `None` leaves the lower layers' value.
@@ -147,6 +187,8 @@ pub struct Overrides {
     pub database_url: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub log_format: Option<LogFormat>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Config {
@@ -164,18 +206,29 @@ impl Config {
         if let Some(path) = file {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read config file {}", path.display()))?;
-            let layer: FileLayer = toml::from_str(&text)
+            let mut layer: FileLayer = toml::from_str(&text)
                 .with_context(|| format!("invalid config file {}", path.display()))?;
+            if let Some(notify) = layer.notify.take() {
+                config.notify.apply_file(notify)?;
+            }
             config.apply_file(layer);
         }
         config.apply_env(env)?;
         config.apply_flags(flags);
+        config.check_transport()?;
         Ok(config)
     }
 
     fn apply_file(&mut self, f: FileLayer) {
+        self.apply_transport_file(&f);
+        if let Some(login) = &f.login {
+            self.login.apply_file(login);
+        }
         self.apply_verify_file(&f);
         self.apply_ingest_file(&f);
+        if f.admin_host.is_some() {
+            self.admin_host.clone_from(&f.admin_host);
+        }
         set(&mut self.port, f.port);
         set(&mut self.bind, f.bind);
         set(&mut self.database_url, f.database_url);
@@ -302,6 +355,9 @@ impl Config {
                     .with_context(|| format!("{name} must be a port number"))?;
             }
         }
+        if let Some(v) = get("CALOS_ADMIN_HOST") {
+            self.admin_host = Some(v.clone());
+        }
         if let Some(v) = get("CALOS_BIND") {
             self.bind = v.parse().context("CALOS_BIND must be an IP address")?;
         }
@@ -333,6 +389,9 @@ impl Config {
         }
         self.apply_verify_env(env)?;
         self.apply_ingest_env(env)?;
+        self.apply_transport_env(env)?;
+        self.login.apply_env(env)?;
+        self.notify.apply_env(env)?;
         Ok(())
     }
 
@@ -342,8 +401,87 @@ impl Config {
         set(&mut self.database_url, o.database_url.clone());
         set(&mut self.data_dir, o.data_dir.clone());
         set(&mut self.log_format, o.log_format);
+        if o.tls_cert.is_some() {
+            self.tls_cert.clone_from(&o.tls_cert);
+        }
+        if o.tls_key.is_some() {
+            self.tls_key.clone_from(&o.tls_key);
+        }
+    }
+
+    fn apply_transport_file(&mut self, f: &FileLayer) {
+        if f.tls_cert.is_some() {
+            self.tls_cert.clone_from(&f.tls_cert);
+        }
+        if f.tls_key.is_some() {
+            self.tls_key.clone_from(&f.tls_key);
+        }
+        set(&mut self.max_header_bytes, f.max_header_bytes);
+        set(&mut self.max_headers, f.max_headers);
+        set(
+            &mut self.header_read_timeout,
+            f.header_read_timeout_secs.map(Duration::from_secs),
+        );
+        set(&mut self.max_connections, f.max_connections);
+    }
+
+    fn apply_transport_env(&mut self, env: &HashMap<String, String>) -> anyhow::Result<()> {
+        let get = |name: &str| env.get(name).filter(|v| !v.is_empty());
+        let num = |name: &str| -> anyhow::Result<Option<usize>> {
+            get(name)
+                .map(|v| {
+                    v.parse::<usize>()
+                        .with_context(|| format!("{name} must be a number"))
+                })
+                .transpose()
+        };
+        if let Some(v) = get("CALOS_TLS_CERT") {
+            self.tls_cert = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("CALOS_TLS_KEY") {
+            self.tls_key = Some(PathBuf::from(v));
+        }
+        set(&mut self.max_header_bytes, num("CALOS_MAX_HEADER_BYTES")?);
+        set(&mut self.max_headers, num("CALOS_MAX_HEADERS")?);
+        set(
+            &mut self.header_read_timeout,
+            num("CALOS_HEADER_READ_TIMEOUT_SECS")?.map(|s| Duration::from_secs(s as u64)),
+        );
+        set(&mut self.max_connections, num("CALOS_MAX_CONNECTIONS")?);
+        Ok(())
+    }
+
+    /// The TLS pair comes whole, TLS implies secure cookies (and so HSTS),
+    /// and the connection limits are ones the HTTP server can work with.
+    fn check_transport(&mut self) -> anyhow::Result<()> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) => bail!("a TLS certificate needs its key too (tls_key / --tls-key)"),
+            (None, Some(_)) => {
+                bail!("a TLS key needs its certificate too (tls_cert / --tls-cert)")
+            }
+            (Some(_), Some(_)) => self.secure_cookies = true,
+            (None, None) => {}
+        }
+        if self.max_header_bytes < MIN_HEADER_BYTES {
+            bail!("max_header_bytes must be at least {MIN_HEADER_BYTES}");
+        }
+        if self.max_headers == 0 || self.max_connections == 0 {
+            bail!("max_headers and max_connections must be at least 1");
+        }
+        if self.header_read_timeout.is_zero() {
+            bail!("header_read_timeout_secs must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The certificate and key paths when HTTPS is configured.
+    pub fn tls(&self) -> Option<(&Path, &Path)> {
+        Some((self.tls_cert.as_deref()?, self.tls_key.as_deref()?))
     }
 }
+
+/// hyper's smallest read buffer: a request head must fit in it.
+pub const MIN_HEADER_BYTES: usize = 8192;
 
 fn set<T>(slot: &mut T, value: Option<T>) {
     if let Some(v) = value {
@@ -419,6 +557,55 @@ mod tests {
             "{shown}"
         );
         assert_eq!(c.admin_password.unwrap().expose(), "hunter2");
+    }
+
+    #[test]
+    fn tls_and_connection_limits_layer_and_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("calos.toml");
+        std::fs::write(
+            &path,
+            "tls_cert = \"/etc/calos/cert.pem\"\ntls_key = \"/etc/calos/key.pem\"\n\
+             max_header_bytes = 16384\nheader_read_timeout_secs = 5\n",
+        )
+        .unwrap();
+        let e = env(&[("CALOS_MAX_CONNECTIONS", "64"), ("CALOS_MAX_HEADERS", "50")]);
+        let c = Config::load(Some(&path), &e, &Overrides::default()).unwrap();
+        assert_eq!(
+            c.tls(),
+            Some((
+                Path::new("/etc/calos/cert.pem"),
+                Path::new("/etc/calos/key.pem")
+            ))
+        );
+        assert!(c.secure_cookies, "TLS implies Secure cookies and HSTS");
+        assert_eq!(
+            (c.max_header_bytes, c.max_headers, c.max_connections),
+            (16384, 50, 64)
+        );
+        assert_eq!(c.header_read_timeout, Duration::from_secs(5));
+        let flags = Overrides {
+            tls_cert: Some(PathBuf::from("/flag/cert.pem")),
+            ..Overrides::default()
+        };
+        let c = Config::load(Some(&path), &e, &flags).unwrap();
+        assert_eq!(c.tls_cert.as_deref(), Some(Path::new("/flag/cert.pem")));
+
+        let plain = Config::load(None, &env(&[]), &Overrides::default()).unwrap();
+        assert!(plain.tls().is_none() && !plain.secure_cookies);
+        for bad in [
+            [("CALOS_TLS_CERT", "/c.pem")].as_slice(),
+            &[("CALOS_TLS_KEY", "/k.pem")],
+            &[("CALOS_MAX_HEADER_BYTES", "100")],
+            &[("CALOS_MAX_CONNECTIONS", "0")],
+            &[("CALOS_HEADER_READ_TIMEOUT_SECS", "0")],
+            &[("CALOS_MAX_HEADERS", "many")],
+        ] {
+            assert!(
+                Config::load(None, &env(bad), &Overrides::default()).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

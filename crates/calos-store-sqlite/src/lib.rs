@@ -13,9 +13,13 @@ mod culture;
 mod customers;
 mod db;
 mod ingest;
+mod invoices;
 mod licenses;
 mod list;
+mod outbox;
 mod plans;
+mod portal;
+mod security;
 mod telemetry;
 mod verify;
 

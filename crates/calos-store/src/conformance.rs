@@ -29,15 +29,22 @@
 mod accounts;
 mod admin_management;
 mod audit_chain;
+mod audit_filter;
+mod branding;
 mod culture;
+mod culture_totals;
 mod facts;
 mod ingest;
+mod invoices;
 mod license_update;
 mod licenses;
 mod list;
 mod list_order;
+mod login_security;
 mod misc;
+mod outbox;
 mod plans;
+mod portal;
 mod support;
 mod telemetry;
 mod verify;
@@ -52,15 +59,22 @@ use crate::Store;
 pub use accounts::*;
 pub use admin_management::*;
 pub use audit_chain::*;
+pub use audit_filter::*;
+pub use branding::*;
 pub use culture::*;
+pub use culture_totals::*;
 pub use facts::*;
 pub use ingest::*;
+pub use invoices::*;
 pub use license_update::*;
 pub use licenses::*;
 pub use list::*;
 pub use list_order::*;
+pub use login_security::*;
 pub use misc::*;
+pub use outbox::*;
 pub use plans::*;
+pub use portal::*;
 pub use telemetry::*;
 pub use verify::*;
 
@@ -130,11 +144,29 @@ macro_rules! store_conformance_suite {
             verify_writes_track_instances_and_domains,
             culture_rollups_equal_recomputation,
             culture_timezone_and_health_cache,
+            culture_totals_equal_recomputation,
             audit_chain_links_every_append,
             audit_chain_survives_concurrent_appends,
             admin_role_and_disable_keep_an_owner,
             concurrent_owner_demotions_keep_one_owner,
             api_token_role_round_trips,
+            invoices_lifecycle_and_immutability,
+            invoice_numbers_have_no_gaps_under_concurrency,
+            billable_usage_sums_what_ingest_metered,
+            outbox_enqueue_dedupes_and_plans_deliveries,
+            outbox_license_changes_enqueue_in_their_transaction,
+            outbox_claim_lease_finish_and_resend,
+            outbox_concurrent_claimers_never_share,
+            webhooks_crud_and_failure_count,
+            outbox_meter_totals_and_subscriptions,
+            audit_search_filters_pages_and_binds,
+            sessions_idle_and_absolute_timeouts,
+            admin_sessions_end_together,
+            totp_factor_lifecycle,
+            login_challenges_are_single_use,
+            brands_version_logos_and_refusal,
+            portal_invites_logins_and_sessions,
+            domain_claims_and_host_owners,
         );
     };
     (@checks $make:path; $($check:ident),* $(,)?) => {

@@ -7,11 +7,17 @@
 //! entry describing the change and write it in that same transaction, so a
 //! change and its audit record exist together or not at all.
 
+mod audit_filter_store;
+mod branding_store;
 mod culture_fold;
 mod culture_store;
 mod error;
 mod ingest_store;
+mod invoice_store;
 mod models;
+mod outbox_store;
+mod portal_store;
+mod security_store;
 mod verify_store;
 
 #[cfg(feature = "conformance")]
@@ -30,20 +36,47 @@ use calos_core::plan::{Plan, PlanSlug};
 use calos_core::stats::LicenseFacts;
 use calos_core::telemetry::{TelemetryEvent, UsageRecord};
 
-pub use culture_fold::{culture_delta, CultureDelta, SessionDelta};
+pub use audit_filter_store::{AuditFilter, AuditFilterStore};
+pub use branding_store::{BrandingStore, LogoFile};
+pub use culture_fold::{
+    culture_delta, totals_delta, users_delta, BucketCounts, CultureDelta, SessionDelta,
+    TotalsDelta, UsersDelta,
+};
 pub use culture_store::{CultureData, CultureStore, CultureWindow, HealthScore};
 pub use error::{StoreError, StoreResult};
 pub use ingest_store::{
     DailyUsers, IngestBatch, IngestEvent, IngestOutcome, IngestStore, MeteringTerms, PeriodUsage,
     PruneReport, UsageDay,
 };
+pub use invoice_store::{CreditNoteTerms, InvoiceQuery, InvoiceStore, IssueTerms};
 pub use models::*;
+pub use outbox_store::{
+    Channel, ClaimedDelivery, Delivery, DeliveryOutcome, DeliveryQuery, DeliveryStatus,
+    DeliveryView, MeterTotal, Notification, OutboxStore, WebhookEndpoint, WebhookSettings,
+};
+pub use portal_store::{
+    DomainClaim, HostOwner, PortalInvite, PortalSession, PortalStore, PortalUser,
+};
+pub use security_store::{SecurityStore, TotpFactor};
 pub use verify_store::{
     DomainSeen, FoldedVerifications, Instance, SigningKeyRecord, VerifySeen, VerifyStore,
 };
 
 #[async_trait]
-pub trait Store: VerifyStore + IngestStore + CultureStore + Send + Sync + 'static {
+pub trait Store:
+    VerifyStore
+    + IngestStore
+    + CultureStore
+    + InvoiceStore
+    + AuditFilterStore
+    + SecurityStore
+    + OutboxStore
+    + BrandingStore
+    + PortalStore
+    + Send
+    + Sync
+    + 'static
+{
     /// Which backend this is (`sqlite` or `postgres`), for logs and `/healthz`.
     fn backend(&self) -> &'static str;
 
@@ -118,7 +151,7 @@ pub trait Store: VerifyStore + IngestStore + CultureStore + Send + Sync + 'stati
     /// The admin and its password hash, for login.
     async fn get_admin_login(&self, username: &str) -> StoreResult<Option<(Admin, String)>>;
     async fn list_admins(&self) -> StoreResult<Vec<Admin>>;
-    /// `NotFound` for an unknown admin id.
+    /// Also ends every session of that admin. `NotFound` for an unknown admin id.
     async fn set_admin_password(
         &self,
         id: i64,

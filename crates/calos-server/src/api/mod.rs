@@ -4,21 +4,31 @@
 //! core/store and renders.
 
 mod admins;
-mod audit;
+pub mod audit;
+mod billing_profile;
+pub mod branding;
 mod create_license;
 mod culture;
 mod customers;
 pub mod health;
+mod invoice_actions;
+pub mod invoices;
 mod license_actions;
 mod mutate;
+pub mod notifications;
 mod plans;
 mod profile;
 mod revoke;
 mod stats;
 mod tokens;
 mod usage;
+pub(crate) use mutate::{
+    apply as apply_license_command, domain_cap, load as load_license, parse_install_id,
+};
+pub(crate) use usage::current_period;
 pub mod v1;
 mod views;
+mod webhooks;
 
 use axum::routing::{get, post, put};
 use axum::Router;
@@ -69,7 +79,60 @@ pub fn enterprise_router() -> Router<AppState> {
         .route("/admins", get(admins::list).post(admins::create))
         .route("/admins/{id}/role", post(admins::set_role))
         .route("/admins/{id}/disable", post(admins::disable))
+        .route("/admins/{id}/enable", post(admins::enable))
         .route("/admins/{id}/reset-password", post(admins::reset_password))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::show)
+                .put(webhooks::replace)
+                .delete(webhooks::delete),
+        )
+        .route("/notifications", get(notifications::list))
+        .route(
+            "/notifications/subscriptions",
+            get(notifications::subscriptions).put(notifications::set_subscriptions),
+        )
+        .route("/notifications/{id}/resend", post(notifications::resend))
+        .route(
+            "/branding/default",
+            get(branding::get_default).put(branding::put_default),
+        )
+        .route(
+            "/customers/{install_id}/branding",
+            get(branding::get_customer).put(branding::put_customer),
+        )
+        .route(
+            "/customers/{install_id}/domains",
+            get(crate::domains::api::list).post(crate::domains::api::add),
+        )
+        .route(
+            "/customers/{install_id}/domains/{domain}",
+            axum::routing::delete(crate::domains::api::remove),
+        )
+        .route(
+            "/customers/{install_id}/domains/{domain}/verify",
+            post(crate::domains::api::verify),
+        )
+        .route(
+            "/customers/{install_id}/portal-users",
+            get(crate::portal::admin::list).post(crate::portal::admin::invite),
+        )
+        .route(
+            "/billing-profile",
+            get(billing_profile::show).put(billing_profile::put),
+        )
+        .route("/invoices", get(invoices::list))
+        .route("/invoices.csv", get(invoices::csv))
+        .route("/invoices/generate", post(invoice_actions::generate))
+        .route(
+            "/invoices/{id}",
+            get(invoices::show).patch(invoice_actions::edit),
+        )
+        .route("/invoices/{id}/pdf", get(invoices::pdf))
+        .route("/invoices/{id}/issue", post(invoice_actions::issue))
+        .route("/invoices/{id}/pay", post(invoice_actions::pay))
+        .route("/invoices/{id}/void", post(invoice_actions::void))
 }

@@ -24,12 +24,26 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/me", get(auth::routes::me))
         .route("/api/v1/license/verify", post(api::v1::verify::verify))
         .route("/.well-known/jwks.json", get(api::v1::jwks::jwks))
+        .route("/api/v1/branding", get(api::v1::branding::show))
+        .route(api::branding::LOGO_ROUTE, get(api::v1::branding::logo))
+        .route(
+            "/branding/theme/{install_id}",
+            get(api::v1::branding::theme),
+        )
         .nest("/api/enterprise", api::enterprise_router())
+        .merge(auth::account_router())
         .merge(pages::router())
+        .merge(crate::portal::router())
         .fallback(middleware::no_route)
-        .method_not_allowed_fallback(middleware::method_not_allowed);
+        .method_not_allowed_fallback(middleware::method_not_allowed)
+        .layer(axum::Extension(auth::LoginGuard::new(state.config.clone())))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::domains::router::route_host,
+        ));
     let main = with_request_layers(with_body_limits(main, config.body_limit_bytes), &config);
     main.merge(telemetry_routes(&config))
+        .merge(api::branding::logo_upload_routes(&config))
         .layer(axum::middleware::from_fn_with_state(
             config.secure_cookies,
             super::security::headers,

@@ -4,6 +4,7 @@
 mod admin;
 mod audit;
 pub mod bootstrap;
+mod invoice;
 mod keys;
 mod listing;
 mod serve;
@@ -70,12 +71,18 @@ enum Command {
     /// The audit log's hash chain.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Invoices: generate a month's drafts, list, issue, record payments, void.
+    #[command(subcommand)]
+    Invoice(invoice::InvoiceCommand),
     /// Check a verdict token offline and print its claims; non-zero exit unless valid.
     VerifyToken {
         token: String,
-        /// Verify against the JWKS at this URL (http) instead of the store's keys.
+        /// Verify against the JWKS at this URL (http or https) instead of the store's keys.
         #[arg(long, value_name = "URL", conflicts_with = "key_file")]
         jwks: Option<String>,
+        /// Also trust this PEM CA certificate for an https --jwks (a private CA or self-signed server).
+        #[arg(long, value_name = "PATH", requires = "jwks")]
+        ca_cert: Option<PathBuf>,
         /// Verify against a JWKS document in this file.
         #[arg(long, value_name = "PATH")]
         key_file: Option<PathBuf>,
@@ -112,6 +119,12 @@ struct ServeArgs {
     /// Load the demo customers on start (once; later starts find them present).
     #[arg(long)]
     demo: bool,
+    /// Serve HTTPS with this PEM certificate chain (also CALOS_TLS_CERT; needs --tls-key).
+    #[arg(long, value_name = "PATH")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (also CALOS_TLS_KEY).
+    #[arg(long, value_name = "PATH")]
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]
@@ -134,6 +147,11 @@ enum AdminCommand {
     },
     /// Set a new password (same sources as create).
     ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
+    /// Turn off an admin's two-factor authentication (lost authenticator).
+    ResetTotp {
         #[arg(long)]
         username: String,
     },
@@ -206,6 +224,14 @@ pub fn run() -> ExitCode {
         database_url: cli.database_url.clone(),
         data_dir: cli.data_dir.clone(),
         log_format: cli.log_format,
+        tls_cert: match &cli.command {
+            Command::Serve(args) => args.tls_cert.clone(),
+            _ => None,
+        },
+        tls_key: match &cli.command {
+            Command::Serve(args) => args.tls_key.clone(),
+            _ => None,
+        },
     };
     let config = match Config::load(cli.config.as_deref(), &env, &overrides) {
         Ok(c) => c,
@@ -250,6 +276,9 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Admin(AdminCommand::ResetPassword { username }) => {
             admin::reset_password(&config, &username).await
         }
+        Command::Admin(AdminCommand::ResetTotp { username }) => {
+            admin::reset_totp(&config, &username).await
+        }
         Command::Admin(AdminCommand::List { output }) => admin::list(&config, output).await,
         Command::Admin(AdminCommand::Token(TokenCommand::Create {
             name,
@@ -271,11 +300,16 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Keys(KeysCommand::Rotate) => keys::rotate(&config).await,
         Command::Keys(KeysCommand::List { output }) => keys::list(&config, output).await,
         Command::Audit(AuditCommand::Verify { output }) => audit::verify(&config, output).await,
+        Command::Invoice(command) => invoice::run(&config, command).await,
         Command::VerifyToken {
             token,
             jwks,
+            ca_cert,
             key_file,
-        } => verify_token::verify_token(&config, &token, jwks, key_file).await,
+        } => {
+            let source = verify_token::KeySource::pick(jwks, ca_cert, key_file);
+            verify_token::verify_token(&config, &token, source).await
+        }
     }
 }
 

@@ -6,7 +6,11 @@
 //! Seed URLs are kept (`/enterprise-dashboard.html`, `/culture-profile.html`)
 //! next to the clean `/admin/...` ones.
 
+mod account;
+mod admins;
 mod assets;
+mod audit;
+mod branding;
 mod chart_routes;
 mod dashboard;
 mod export;
@@ -14,10 +18,13 @@ mod filters;
 mod format;
 mod headers;
 mod health_filter;
+mod invoices;
 mod login;
+mod notifications;
 mod profile;
 mod render;
 mod session;
+mod tokens;
 mod trend;
 
 use axum::response::Redirect;
@@ -27,12 +34,16 @@ use axum::Router;
 use crate::app::AppState;
 
 pub use export::neutralise_formula;
+pub use headers::with_page_headers;
+pub use render::html;
 
 /// Page and asset routes, with the security headers every page response carries.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/admin") }))
         .route("/login", get(login::page))
+        .route("/admin/login", get(login::page))
+        .route("/admin/account", get(account::page))
         .route("/logout", post(login::logout))
         .route("/admin", get(dashboard::page))
         .route("/enterprise-dashboard.html", get(dashboard::page))
@@ -45,6 +56,18 @@ pub fn router() -> Router<AppState> {
             get(chart_routes::customer_chart),
         )
         .route("/culture-profile.html", get(profile::seed_page))
+        .route("/admin/branding", get(branding::default_page))
+        .route(
+            "/admin/customers/{install_id}/branding",
+            get(branding::customer_page),
+        )
+        .route("/admin/admins", get(admins::page))
+        .route("/admin/tokens", get(tokens::page))
+        .route("/admin/audit", get(audit::page))
+        .route("/admin/audit.csv", get(audit::csv))
+        .route("/admin/invoices", get(invoices::page))
+        .route("/admin/billing-profile", get(invoices::billing_page))
+        .route("/admin/notifications", get(notifications::page))
         .route("/assets/{*path}", get(assets::serve))
         .layer(axum::middleware::from_fn(headers::security_headers))
 }

@@ -84,8 +84,13 @@ async fn create_pg_db() -> Option<PgDb> {
 }
 
 impl TestApp {
-    /// Starts the app; `None` when the backend is unavailable (and not CI).
-    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    /// Starts the app with `configure` applied to the test configuration
+    /// (short timeouts, a strict login throttle…); `None` when the backend
+    /// is unavailable (and not CI).
+    pub async fn spawn_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut Config),
+    ) -> Option<TestApp> {
         let dir = tempfile::tempdir().expect("temp dir");
         let (url, pg) = match backend {
             Backend::Sqlite => (
@@ -97,7 +102,7 @@ impl TestApp {
                 (with_database(&db.admin_url, &db.name), Some(db))
             }
         };
-        let config = Config {
+        let mut config = Config {
             port: 0,
             bind: [127, 0, 0, 1].into(),
             database_url: url,
@@ -110,6 +115,7 @@ impl TestApp {
             expiry_interval: Duration::from_secs(3600),
             ..Config::default()
         };
+        configure(&mut config);
         let (listener, addr, state) = app::build(config).await.expect("build app");
         ensure_first_admin(
             state.store.as_ref(),
@@ -248,6 +254,31 @@ impl TestApp {
     }
 }
 
+/// Like `both_backends!`, with the server configured by `$configure`
+/// (a `fn(&mut Config)` in `super`) for every named test; its modules are
+/// `sqlite_configured` and `postgres_configured`, so a file may use both macros.
+#[macro_export]
+macro_rules! both_backends_configured {
+    ($configure:ident; $($name:ident),* $(,)?) => {
+        mod sqlite_configured {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::helpers::run_on_with($crate::helpers::Backend::Sqlite, super::$configure, |app| Box::pin(super::$name(app))).await;
+                }
+            )*
+        }
+        mod postgres_configured {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::helpers::run_on_with($crate::helpers::Backend::Postgres, super::$configure, |app| Box::pin(super::$name(app))).await;
+                }
+            )*
+        }
+    };
+}
+
 /// Runs each named `async fn(&TestApp)` in `super` against SQLite and PostgreSQL,
 /// always cleaning up (stopping the server, dropping the database).
 #[macro_export]
@@ -278,8 +309,18 @@ where
         &'a TestApp,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>,
 {
+    run_on_with(backend, |_| {}, test).await;
+}
+
+/// [`run_on`] with `configure` applied to the server's configuration.
+pub async fn run_on_with<F>(backend: Backend, configure: impl FnOnce(&mut Config), test: F)
+where
+    F: for<'a> FnOnce(
+        &'a TestApp,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>,
+{
     use futures::FutureExt as _;
-    let Some(app) = TestApp::spawn(backend).await else {
+    let Some(app) = TestApp::spawn_with(backend, configure).await else {
         return;
     };
     let outcome = std::panic::AssertUnwindSafe(test(&app))
