@@ -106,10 +106,12 @@ fn create_key_file(path: &Path) -> anyhow::Result<MasterKey> {
 }
 
 /// Keyed hashing of license keys: HMAC-SHA256 under a key derived from the
-/// master key for this one purpose.
+/// master key for this one purpose. The keyed HMAC state is prepared once and
+/// cloned per key checked (every verify request checks one), rather than
+/// re-keyed each time.
 #[derive(Clone)]
 pub struct LicenseKeyHasher {
-    key: [u8; 32],
+    keyed: Hmac<Sha256>,
 }
 
 impl fmt::Debug for LicenseKeyHasher {
@@ -126,15 +128,13 @@ impl LicenseKeyHasher {
         Hkdf::<Sha256>::new(None, &master.0)
             .expand(Self::INFO, &mut key)
             .map_err(|_| anyhow::anyhow!("cannot derive the license-key subkey"))?;
-        Ok(Self { key })
+        let keyed = Hmac::<Sha256>::new_from_slice(&key)
+            .map_err(|_| anyhow::anyhow!("cannot key HMAC with the license-key subkey"))?;
+        Ok(Self { keyed })
     }
 
     fn mac(&self) -> Hmac<Sha256> {
-        // HMAC accepts keys of any length, so this cannot fail for 32 bytes.
-        match Hmac::<Sha256>::new_from_slice(&self.key) {
-            Ok(mac) => mac,
-            Err(_) => unreachable!("HMAC takes keys of any length"),
-        }
+        self.keyed.clone()
     }
 
     pub fn hash(&self, key: &LicenseKey) -> Vec<u8> {
