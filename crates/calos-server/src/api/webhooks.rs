@@ -93,8 +93,7 @@ fn secret_of(state: &AppState, settings: &WebhookSettings) -> ApiResult<Option<S
     let Some(salt) = &settings.secret_salt else {
         return Ok(None);
     };
-    let secrets = WebhookSecrets::from_config(&state.config).map_err(ApiError::internal)?;
-    Ok(Some(secrets.secret(salt)))
+    Ok(Some(state.webhook_secrets.secret(salt)))
 }
 
 fn shown(e: &WebhookEndpoint) -> Value {

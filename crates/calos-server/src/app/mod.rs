@@ -40,6 +40,10 @@ pub struct AppState {
     pub licensing: Arc<Licensing>,
     /// Telemetry events per minute per install, by plan.
     pub telemetry_limits: Arc<TelemetryLimits>,
+    /// Seals admins' TOTP secrets; derived once from the master key.
+    pub totp_sealer: Arc<crate::auth::totp::TotpSealer>,
+    /// Webhook endpoints' signing secrets; derived once from the master key.
+    pub webhook_secrets: Arc<crate::notify::secret::WebhookSecrets>,
 }
 
 impl AppState {
@@ -87,6 +91,8 @@ impl AppState {
         ));
         let licensing = Arc::new(Licensing::new(master, &config)?);
         let config_limits = config.telemetry_events_per_minute;
+        let totp_sealer = Arc::new(crate::auth::totp::TotpSealer::new(master)?);
+        let webhook_secrets = Arc::new(crate::notify::secret::WebhookSecrets::new(master)?);
         Ok(AppState {
             store,
             hasher,
@@ -94,6 +100,8 @@ impl AppState {
             license_cache,
             licensing,
             telemetry_limits: Arc::new(TelemetryLimits::new(config_limits)),
+            totp_sealer,
+            webhook_secrets,
         })
     }
 }

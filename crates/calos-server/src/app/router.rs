@@ -36,7 +36,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::portal::router())
         .fallback(middleware::no_route)
         .method_not_allowed_fallback(middleware::method_not_allowed)
-        .layer(axum::Extension(auth::LoginGuard::new(state.config.clone())))
+        .layer(axum::Extension(auth::LoginGuard::new(
+            &state.config,
+            state.totp_sealer.clone(),
+        )))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::domains::router::route_host,

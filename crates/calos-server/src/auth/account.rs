@@ -102,7 +102,7 @@ pub async fn enrol(
     user.require_session()?;
     let secret = totp::TotpSealer::generate_secret();
     let sealed = guard
-        .sealer()?
+        .sealer()
         .seal(user.admin.id, &secret)
         .map_err(ApiError::internal)?;
     let generator = totp::generator(secret, &user.admin.username).map_err(ApiError::internal)?;
@@ -132,7 +132,7 @@ async fn checked_code(
         .throttle
         .check(&user.admin.username, user.ip.as_deref())?;
     let secret = guard
-        .sealer()?
+        .sealer()
         .open(user.admin.id, &factor.sealed_secret)
         .map_err(ApiError::internal)?;
     let generator = totp::generator(secret, &user.admin.username).map_err(ApiError::internal)?;

@@ -1,19 +1,16 @@
 //! What the login routes share on one node: the failed-login throttle and
 //! the TOTP sealer. Added to the router as an extension.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use crate::config::Config;
-use crate::error::{ApiError, ApiResult};
-use crate::secrets::MasterKey;
 
 use super::throttle::LoginThrottle;
 use super::totp::TotpSealer;
 
 pub struct LoginGuard {
     pub throttle: LoginThrottle,
-    config: Arc<Config>,
-    sealer: OnceLock<TotpSealer>,
+    sealer: Arc<TotpSealer>,
 }
 
 impl std::fmt::Debug for LoginGuard {
@@ -23,23 +20,15 @@ impl std::fmt::Debug for LoginGuard {
 }
 
 impl LoginGuard {
-    pub fn new(config: Arc<Config>) -> Arc<Self> {
+    /// `sealer` is derived from the master key the server loaded at start.
+    pub fn new(config: &Config, sealer: Arc<TotpSealer>) -> Arc<Self> {
         Arc::new(Self {
             throttle: LoginThrottle::new(&config.login),
-            config,
-            sealer: OnceLock::new(),
+            sealer,
         })
     }
 
-    /// The sealer, derived from the master key the first time it is needed
-    /// (the key the server loaded at start: from the environment or the
-    /// key file it created then).
-    pub fn sealer(&self) -> ApiResult<&TotpSealer> {
-        if let Some(sealer) = self.sealer.get() {
-            return Ok(sealer);
-        }
-        let (master, _) = MasterKey::load(&self.config).map_err(ApiError::internal)?;
-        let sealer = TotpSealer::new(&master).map_err(ApiError::internal)?;
-        Ok(self.sealer.get_or_init(|| sealer))
+    pub fn sealer(&self) -> &TotpSealer {
+        &self.sealer
     }
 }

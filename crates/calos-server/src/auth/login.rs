@@ -177,7 +177,7 @@ pub async fn login_totp(
         return Err(refuse(&state, &guard, attempt, &username, id, ip, "totp_removed").await);
     };
     let secret = guard
-        .sealer()?
+        .sealer()
         .open(admin.id, &factor.sealed_secret)
         .map_err(ApiError::internal)?;
     let generator = totp::generator(secret, &admin.username).map_err(ApiError::internal)?;

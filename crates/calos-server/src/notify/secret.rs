@@ -7,13 +7,13 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
-use crate::config::Config;
 use crate::secrets::MasterKey;
 
 /// Salt bytes per endpoint.
 const SALT_LEN: usize = 16;
 
 /// Derives endpoints' secrets from their salts.
+#[derive(Clone)]
 pub struct WebhookSecrets {
     key: [u8; 32],
 }
@@ -29,12 +29,6 @@ impl WebhookSecrets {
         Ok(Self {
             key: master.derive(b"calos webhook secret v1")?,
         })
-    }
-
-    /// Loads the master key the configuration names (as every node does).
-    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let (master, _) = MasterKey::load(config)?;
-        Self::new(&master)
     }
 
     /// A fresh random salt for a new or rotated secret.

@@ -54,7 +54,11 @@ fn spawn_notify(state: &AppState, stop: &watch::Receiver<bool>) -> Vec<JoinHandl
         notify.insight_interval,
         stop.clone(),
     ))];
-    match notify_deliver::deliverer(state.store.clone(), &state.config) {
+    match notify_deliver::deliverer(
+        state.store.clone(),
+        &state.config,
+        state.webhook_secrets.as_ref().clone(),
+    ) {
         Ok(d) => handles.push(tokio::spawn(notify_deliver::run(
             d,
             notify.deliver_interval,

@@ -15,12 +15,15 @@ use crate::notify::secret::WebhookSecrets;
 
 /// Builds the deliverer (SMTP transport, webhook secrets) from the
 /// configuration; an unusable `SMTP_URL` or master key is an error at start.
-pub fn deliverer(store: Arc<dyn Store>, config: &Config) -> anyhow::Result<Deliverer> {
+pub fn deliverer(
+    store: Arc<dyn Store>,
+    config: &Config,
+    secrets: WebhookSecrets,
+) -> anyhow::Result<Deliverer> {
     let mailer = Mailer::from_config(&config.notify)?;
     if mailer.is_none() {
         tracing::info!("SMTP_URL is not set: e-mail notifications are recorded as skipped");
     }
-    let secrets = WebhookSecrets::from_config(config)?;
     Ok(Deliverer::new(
         store,
         config.notify.clone(),
