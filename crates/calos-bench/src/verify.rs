@@ -1,33 +1,31 @@
-//! `bench verify`: the real server (SQLite, then PostgreSQL when reachable)
-//! with 10k licenses, loaded over loopback HTTP by 64 connections; then the
-//! floor: the same HTTP stack (axum + hyper, the server's middleware layers,
-//! our JSON extractor) answering a verify-shaped POST with an Ed25519-signed
-//! token (signed by the server's own `ActiveKey::sign`) and no lookup at all.
+//! `bench verify-inprocess` (and `bench verify` when `wrk` is not
+//! installed): the real server (SQLite, then PostgreSQL when reachable) with
+//! 10k licenses, loaded over loopback HTTP by 64 connections from a reqwest
+//! load generator in this same process; then the floor ([`crate::floor`]:
+//! the server's router, layers and accept loop answering without any
+//! lookup). The load generator shares the CPUs with the server it measures,
+//! so run-to-run spread is large on a small machine: `verify_wrk` is the
+//! steadier measurement. The seeding and settling here are shared with it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use axum::routing::post;
-
 use chrono::Utc;
 
 use calos_core::customer::{DisplayText, Email, NewCustomer, Notes};
 use calos_core::ids::{InstallId, LicenseKey};
 use calos_core::license::{BillingPeriod, License, LicenseTerms};
 use calos_core::plan::PlanSlug;
-use calos_core::protocol::{LicenseClaims, VerifyRequest, ISSUER};
-use calos_core::verdict::VerdictCode;
+use calos_core::protocol::VerifyRequest;
 use calos_server::app::{self, AppState};
 use calos_server::config::Config;
-use calos_server::extract::Json;
-use calos_server::licensing::keys::ActiveKey;
 use calos_store::{CustomerRef, DeliveryQuery, DeliveryStatus, NewLicense};
 
 use crate::load::{self, Figures};
 
-const LICENSES: usize = 10_000;
-const CONNECTIONS: usize = 64;
+pub(crate) const LICENSES: usize = 10_000;
+pub(crate) const CONNECTIONS: usize = 64;
 const WARMUP: Duration = Duration::from_secs(2);
 const MEASURE: Duration = Duration::from_secs(10);
 
@@ -41,7 +39,7 @@ pub async fn run() -> anyhow::Result<()> {
 
     let dir = tempfile::tempdir()?;
     let sqlite_url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let (figures, key) = bench_server(&sqlite_url, dir.path()).await?;
+    let (figures, sqlite_state) = bench_server(&sqlite_url, dir.path()).await?;
     println!("sqlite    {figures}");
     results.push(("sqlite", figures));
 
@@ -58,7 +56,7 @@ pub async fn run() -> anyhow::Result<()> {
         Err(e) => println!("postgres  skipped: {e:#}"),
     }
 
-    let floor = bench_floor(key).await?;
+    let floor = bench_floor(sqlite_state).await?;
     println!("floor     {floor}");
     for (name, f) in &results {
         println!(
@@ -71,11 +69,8 @@ pub async fn run() -> anyhow::Result<()> {
 }
 
 /// Starts the real server on `url`, fills it, loads it; returns the figures
-/// and its signing key (for the floor).
-async fn bench_server(
-    url: &str,
-    dir: &std::path::Path,
-) -> anyhow::Result<(Figures, Arc<ActiveKey>)> {
+/// and its state (the floor runs on its store and key).
+async fn bench_server(url: &str, dir: &std::path::Path) -> anyhow::Result<(Figures, AppState)> {
     let config = Config {
         // One client IP and 4 requests/s per license: high limits keep the
         // limiter's cost in the measurement without refusing anything.
@@ -92,7 +87,6 @@ async fn bench_server(
         started.elapsed().as_secs_f64(),
         state.store.backend()
     );
-    let key = state.licensing.keys.active().context("no signing key")?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app::run(listener, state.clone(), async move {
         let _ = stop_rx.await;
@@ -119,7 +113,7 @@ async fn bench_server(
     let figures = load::run(&target, bodies, CONNECTIONS, MEASURE).await?;
     let _ = stop_tx.send(());
     server.await.context("server task")??;
-    Ok((figures, key))
+    Ok((figures, state))
 }
 
 /// Creating 10,000 licenses enqueued 10,000 `license.created` notifications
@@ -127,7 +121,7 @@ async fn bench_server(
 /// delivery worker works them off in the background; a vendor's server is
 /// measured in its steady state, after that one-off backlog, not while the
 /// database spends the two cores on it.
-async fn settle_notifications(state: &AppState) -> anyhow::Result<()> {
+pub(crate) async fn settle_notifications(state: &AppState) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
         let mut open = 0;
@@ -158,7 +152,7 @@ async fn settle_notifications(state: &AppState) -> anyhow::Result<()> {
 }
 
 /// Stores the licenses and returns one verify body per license.
-async fn fill(state: &AppState) -> anyhow::Result<Vec<Vec<u8>>> {
+pub(crate) async fn fill(state: &AppState) -> anyhow::Result<Vec<Vec<u8>>> {
     let now = Utc::now();
     let mut bodies = Vec::with_capacity(LICENSES);
     for n in 0..LICENSES {
@@ -214,61 +208,22 @@ async fn fill(state: &AppState) -> anyhow::Result<Vec<Vec<u8>>> {
     Ok(bodies)
 }
 
-/// The floor: the same middleware stack and extractor, parsing the same body
-/// and signing fixed claims with the same key, but no lookup at all.
-async fn bench_floor(key: Arc<ActiveKey>) -> anyhow::Result<Figures> {
-    let config = Config::default();
-    let routes = axum::Router::new().route(
-        "/api/v1/license/verify",
-        post(move |Json(req): Json<VerifyRequest>| {
-            let key = key.clone();
-            async move {
-                let now = Utc::now().timestamp();
-                let claims = LicenseClaims {
-                    iss: ISSUER.to_owned(),
-                    install_id: req.install_id,
-                    instance_id: req.instance_id,
-                    valid: true,
-                    code: VerdictCode::Valid,
-                    message: "license valid".into(),
-                    warning: None,
-                    tier: "pro".into(),
-                    tier_name: "Pro".into(),
-                    features: vec!["whiteLabel".into()],
-                    limits: Default::default(),
-                    allowed_domains: Vec::new(),
-                    iat: now,
-                    exp: now + 3600,
-                    grace_until: now + 7200,
-                    refresh_after: now + 900,
-                    nonce: req.nonce,
-                    verification_interval: 168,
-                    period_end: None,
-                    branding_level: None,
-                    branding_version: None,
-                };
-                // The server's own signer: the floor signs exactly as verify does.
-                match key.sign(&claims) {
-                    Ok(token) => Ok(axum::Json(serde_json::json!({ "token": token }))),
-                    Err(_) => Err(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
-                }
-            }
-        }),
-    );
-    let router = app::router::with_request_layers(
-        app::router::with_body_limits(routes, config.body_limit_bytes),
-        &config,
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
+/// The floor ([`crate::floor`]) on `state`'s store and key, served by the
+/// server's own accept loop, loaded like the server.
+async fn bench_floor(state: AppState) -> anyhow::Result<Figures> {
+    let limits = app::connections::Limits::from_config(&state.config);
+    let (listener, addr) = app::bind(&state.config).await?;
+    let router = crate::floor::router(state)?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stop_rx.await;
-            })
-            .await
-    });
+    let server = tokio::spawn(app::connections::serve(
+        listener,
+        router,
+        None,
+        limits,
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
     let bodies = Arc::new(
         (0..LICENSES)
             .map(|n| {
@@ -287,6 +242,6 @@ async fn bench_floor(key: Arc<ActiveKey>) -> anyhow::Result<Figures> {
     load::run(&target, bodies.clone(), CONNECTIONS, WARMUP).await?;
     let figures = load::run(&target, bodies, CONNECTIONS, MEASURE).await?;
     let _ = stop_tx.send(());
-    server.await.context("floor task")??;
+    server.await.context("floor task")?;
     Ok(figures)
 }
