@@ -13,7 +13,7 @@ use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 
 use calos_core::audit::AuditEntry;
 use calos_core::culture::{
-    feature_totals, FeatureDay, FeatureTotals, FeatureWindows, HourTotals, MeterDay, SessionSpan,
+    feature_totals, FeatureDay, FeatureTotals, FeatureWindows, HourTotals, MeterDay,
 };
 use calos_core::ids::InstallId;
 use calos_core::plan::Meter;
@@ -311,7 +311,7 @@ async fn read_chunk(
     w: &CultureWindow,
     out: &mut BTreeMap<InstallId, CultureData>,
 ) -> StoreResult<()> {
-    let pool = &store.pool;
+    let pool = &store.read_pool;
     let today = w.now.date_naive();
     let from_day = w.from.date_naive();
 
@@ -531,35 +531,8 @@ async fn read_chunk(
         }
     }
 
-    // The newest sessions of each install: one indexed, limited sub-select
-    // per install, so an install with millions of sessions reads only its
-    // newest ones.
-    let mut qb = QueryBuilder::<Postgres>::new("");
-    for (n, id) in ids.iter().enumerate() {
-        if n > 0 {
-            qb.push(" UNION ALL ");
-        }
-        qb.push(
-            "(SELECT install_id, session, user_hash, first_ts, last_ts, events \
-             FROM culture_sessions WHERE install_id = ",
-        )
-        .push_bind(id.as_str().to_owned())
-        .push(" AND last_ts >= ")
-        .push_bind(w.from)
-        .push(" ORDER BY last_ts DESC, session COLLATE \"C\" LIMIT ")
-        .push_bind(i64::try_from(w.max_sessions).unwrap_or(i64::MAX))
-        .push(")");
-    }
-    for row in qb.build().fetch_all(pool).await.db()? {
-        if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
-            d.sessions.push(SessionSpan {
-                start: get(&row, "first_ts")?,
-                end: get(&row, "last_ts")?,
-                user: get(&row, "user_hash")?,
-                events: get(&row, "events")?,
-            });
-        }
-    }
+    // The newest sessions of each install, as their order statistics.
+    crate::culture_sessions::read_session_samples(pool, ids, w, out).await?;
 
     let mut qb = QueryBuilder::<Postgres>::new("");
     for (n, id) in ids.iter().enumerate() {
@@ -739,7 +712,7 @@ impl CultureStore for PostgresStore {
                 "SELECT install_id, score, label, computed_at FROM culture_health WHERE install_id",
             );
             push_ids(&mut qb, chunk);
-            for row in qb.build().fetch_all(&self.pool).await.db()? {
+            for row in qb.build().fetch_all(&self.read_pool).await.db()? {
                 let score: Option<i32> = get(&row, "score")?;
                 out.push(HealthScore {
                     install_id: install(get(&row, "install_id")?)?,

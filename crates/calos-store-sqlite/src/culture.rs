@@ -11,7 +11,7 @@ use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use calos_core::audit::AuditEntry;
 use calos_core::culture::{
-    feature_totals, FeatureDay, FeatureTotals, FeatureWindows, HourTotals, MeterDay, SessionSpan,
+    feature_totals, FeatureDay, FeatureTotals, FeatureWindows, HourTotals, MeterDay,
 };
 use calos_core::ids::InstallId;
 use calos_core::plan::Meter;
@@ -456,35 +456,8 @@ async fn read_chunk(
         }
     }
 
-    // The newest sessions of each install: one indexed, limited sub-select
-    // per install, so an install with millions of sessions reads only its
-    // newest ones.
-    let mut qb = QueryBuilder::<Sqlite>::new("");
-    for (n, id) in ids.iter().enumerate() {
-        if n > 0 {
-            qb.push(" UNION ALL ");
-        }
-        qb.push(
-            "SELECT * FROM (SELECT install_id, session, user_hash, first_ts, last_ts, events \
-             FROM culture_sessions WHERE install_id = ",
-        )
-        .push_bind(id.as_str().to_owned())
-        .push(" AND last_ts >= ")
-        .push_bind(micros(w.from))
-        .push(" ORDER BY last_ts DESC, session LIMIT ")
-        .push_bind(i64::try_from(w.max_sessions).unwrap_or(i64::MAX))
-        .push(")");
-    }
-    for row in qb.build().fetch_all(pool).await.map_err(db_err)? {
-        if let Some(d) = out.get_mut(&install(get(&row, "install_id")?)?) {
-            d.sessions.push(SessionSpan {
-                start: time(&row, "first_ts")?,
-                end: time(&row, "last_ts")?,
-                user: get(&row, "user_hash")?,
-                events: get(&row, "events")?,
-            });
-        }
-    }
+    // The newest sessions of each install, as their order statistics.
+    crate::culture_sessions::read_session_samples(pool, ids, w, out).await?;
 
     let mut qb = QueryBuilder::<Sqlite>::new("");
     for (n, id) in ids.iter().enumerate() {

@@ -45,7 +45,7 @@ use calos_core::audit::AuditEntry;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use calos_core::culture::{ActiveUsers, FeatureTotals, HourTotals, MeterDay, SessionSpan};
+use calos_core::culture::{ActiveUsers, FeatureTotals, HourTotals, MeterDay, SessionSample};
 use calos_core::ids::InstallId;
 use calos_core::plan::Meter;
 
@@ -61,7 +61,7 @@ pub struct CultureWindow {
     /// Metered usage per day from this day on (the analyzer projects limits
     /// from the last 28 days).
     pub usage_from: NaiveDate,
-    /// Most recent sessions per install.
+    /// Most recent sessions per install the session sample is taken of.
     pub max_sessions: usize,
     /// Most frequent user agents per install.
     pub max_user_agents: usize,
@@ -84,8 +84,12 @@ pub struct CultureData {
     pub daily_users: Vec<(NaiveDate, i64)>,
     /// Distinct users on the 7 and 28 UTC days ending with `now`'s day.
     pub active_users: ActiveUsers,
-    /// Newest (by last event) first; ties by session id.
-    pub sessions: Vec<SessionSpan>,
+    /// The order statistics of the `window.max_sessions` newest sessions
+    /// (by last event, ties by session id) since `window.from`:
+    /// [`SessionSample::from_spans`] of them, built with
+    /// [`SessionSample::from_lengths`] from their lengths and event counts
+    /// read as one row per install (not one row per session).
+    pub sessions: SessionSample,
     /// Most events first; ties by the string.
     pub user_agents: Vec<(String, i64)>,
     /// Units metered per meter in the license's current billing period.
@@ -106,7 +110,6 @@ impl CultureData {
         self.hours.sort_by_key(|h| h.hour);
         self.features.sort_by(|a, b| a.feature.cmp(&b.feature));
         self.daily_users.sort();
-        self.sessions.sort_by_key(|s| std::cmp::Reverse(s.end));
         self.user_agents
             .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         self.daily_usage.sort_by_key(|u| (u.day, u.meter));

@@ -7,9 +7,10 @@ use chrono::{Datelike, Timelike};
 
 use super::clock::{offset_label, Clock};
 use super::compact::HourTotals;
-use super::input::{CultureInput, SessionSpan, MAX_SESSIONS};
-use super::math::{quantile, round_to};
+use super::input::CultureInput;
+use super::math::round_to;
 use super::profile::{Behavior, SessionStats};
+use super::session_sample::{SessionSample, MEDIAN, P90};
 
 pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
@@ -20,8 +21,6 @@ const WORKDAY_CENTRE_HOUR: f64 = 13.0;
 const MIN_RHYTHM: f64 = 0.2;
 /// Offsets a customer may set: UTC-12:00 to UTC+14:00.
 const OFFSET_RANGE: std::ops::RangeInclusive<i32> = -720..=840;
-/// A session longer than a day is a client that never closed it.
-const MAX_SESSION_MINUTES: f64 = 24.0 * 60.0;
 
 /// Activity made by people, per hour: the events of rollup buckets with at
 /// least one user ([`HourTotals::people_events`]). Scripts run round the
@@ -115,7 +114,7 @@ pub fn analyze(input: &CultureInput<'_>, clock: &Clock, source: &'static str) ->
         working_hours,
         working_days,
         weekend_share,
-        sessions: session_stats(input.sessions),
+        sessions: session_stats(&input.sessions),
     }
 }
 
@@ -149,31 +148,19 @@ fn block_label(hours: &[u32]) -> Option<String> {
     Some(format!("{start:02}:00–{end:02}:00"))
 }
 
-/// Median and 90th percentile of session length over the most recent
-/// sessions with two or more events.
-pub fn session_stats(sessions: &[SessionSpan]) -> SessionStats {
-    let mut recent: Vec<&SessionSpan> = sessions.iter().collect();
-    if recent.len() > MAX_SESSIONS {
-        recent.sort_by_key(|s| std::cmp::Reverse(s.start));
-        recent.truncate(MAX_SESSIONS);
-    }
-    let measured: Vec<&SessionSpan> = recent
-        .into_iter()
-        .filter(|s| s.events >= 2 && s.end >= s.start)
-        .filter(|s| ((s.end - s.start).num_seconds() as f64 / 60.0) <= MAX_SESSION_MINUTES)
-        .collect();
-    let mut minutes: Vec<f64> = measured
-        .iter()
-        .map(|s| (s.end - s.start).num_seconds() as f64 / 60.0)
-        .collect();
-    minutes.sort_by(f64::total_cmp);
-    let mut events: Vec<f64> = measured.iter().map(|s| s.events as f64).collect();
-    events.sort_by(f64::total_cmp);
+/// Median and 90th percentile of session length, and median events, over
+/// the most recent sessions with two or more events (see [`SessionSample`]).
+pub fn session_stats(sample: &SessionSample) -> SessionStats {
+    let minutes = |secs: i64| secs as f64 / 60.0;
     SessionStats {
-        count: minutes.len(),
-        median_minutes: quantile(&minutes, 0.5).map(|m| round_to(m, 1)),
-        p90_minutes: quantile(&minutes, 0.9).map(|m| round_to(m, 1)),
-        median_events: quantile(&events, 0.5),
+        count: sample.count,
+        median_minutes: sample
+            .interpolate(sample.median_seconds, MEDIAN, minutes)
+            .map(|m| round_to(m, 1)),
+        p90_minutes: sample
+            .interpolate(sample.p90_seconds, P90, minutes)
+            .map(|m| round_to(m, 1)),
+        median_events: sample.interpolate(sample.median_events, MEDIAN, |e| e as f64),
     }
 }
 

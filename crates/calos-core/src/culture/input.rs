@@ -13,13 +13,14 @@
 //! | `active_users` | distinct users over the last 7 and 28 days, from each user's last day seen (kept at ingest) or, when a user was seen later, the daily memberships | yes |
 //! | `meters` | period usage per meter (`IngestStore::period_usage` folded with [`crate::metering::per_meter`]), plus seats (distinct users in the period) and domains | yes |
 //! | `daily_usage` | `IngestStore::usage_by_day` over the last 28 days, mapped to meters | yes |
-//! | `sessions` | **new rollup**: one row per (install, session id) upserted at ingest with the session's user, first and last event time and event count; the analyzer wants the most recent [`MAX_SESSIONS`] of the 90 days | no |
+//! | `sessions` | one row per (install, session id) upserted at ingest with the session's user, first and last event time and event count; the analyzer wants the order statistics ([`SessionSample`]) of the most recent [`MAX_SESSIONS`] of the 90 days, whose lengths and event counts the store reads as one row per install | yes |
 //! | `user_agents` | **new rollup**: one row per (install, user agent string) with an event count, upserted at ingest; the analyzer wants the [`MAX_USER_AGENTS`] most frequent of the 90 days | no |
 //! | `domains_seen` | distinct domains the deployment verified from (verify requests) | partly: allowed domains are on the license |
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::compact::{FeatureTotals, HourTotals};
+use super::session_sample::SessionSample;
 use crate::license::License;
 use crate::plan::{Limit, Meter, Plan};
 
@@ -52,8 +53,9 @@ pub struct CultureInput<'a> {
     /// Distinct users per UTC day over the same window.
     pub daily_users: &'a [(NaiveDate, i64)],
     pub active_users: ActiveUsers,
-    /// Recent sessions (at most [`MAX_SESSIONS`] are read).
-    pub sessions: &'a [SessionSpan],
+    /// The order statistics of the most recent sessions (at most
+    /// [`MAX_SESSIONS`]) the session figures need.
+    pub sessions: SessionSample,
     /// Distinct user-agent strings with their event counts (at most
     /// [`MAX_USER_AGENTS`] are read, the most frequent first).
     pub user_agents: &'a [(String, i64)],

@@ -21,6 +21,7 @@ mod limits;
 mod math;
 mod profile;
 mod reliability;
+mod session_sample;
 mod team;
 mod techstack;
 mod upsells;
@@ -40,6 +41,10 @@ pub use input::{
     WINDOW_DAYS,
 };
 pub use profile::*;
+pub use session_sample::{
+    measured_seconds, quantile_position, Bracket, SessionSample, MAX_SESSION_SECONDS, MEDIAN,
+    MIN_SESSION_EVENTS, P90,
+};
 pub use upsells::{HEAVY_FREE_EVENTS_PER_DAY, LIMIT_HIGH_PERCENT, LIMIT_UPSELL_PERCENT};
 
 use clock::{good, sum_within, Clock};

@@ -55,7 +55,7 @@ fn profile(
         features: &data.features,
         daily_users: &data.daily_users,
         active_users: data.active_users,
-        sessions: &data.sessions,
+        sessions: data.sessions,
         user_agents: &data.user_agents,
         meters: &meters,
         daily_usage: &data.daily_usage,

@@ -5,7 +5,7 @@ use chrono::{Datelike, Duration};
 
 use super::examples::{harbor_vine, lagoon};
 use super::synth::*;
-use crate::culture::{analyze, ActiveUsers, CultureInput, HEALTH_WEIGHTS};
+use crate::culture::{analyze, ActiveUsers, CultureInput, SessionSample, HEALTH_WEIGHTS};
 use crate::license::LicenseStatus;
 use crate::rollup::RollupRow;
 
@@ -118,7 +118,7 @@ fn empty_input_with_no_plans_or_meters_does_not_panic() {
         features: &[],
         daily_users: &[],
         active_users: ActiveUsers::default(),
-        sessions: &[],
+        sessions: SessionSample::default(),
         user_agents: &[],
         meters: &[],
         daily_usage: &[],

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 
 use crate::culture::{
-    analyze, ActiveUsers, CultureInput, CultureProfile, MeterDay, MeterUse, SessionSpan,
+    analyze, ActiveUsers, CultureInput, CultureProfile, MeterDay, MeterUse, SessionSample,
+    SessionSpan,
 };
 use crate::customer::Notes;
 use crate::ids::InstallId;
@@ -370,7 +371,7 @@ impl Customer {
             features: &compacted.1,
             daily_users: &self.daily_users,
             active_users: self.active_users,
-            sessions: &self.sessions,
+            sessions: SessionSample::from_spans(&self.sessions),
             user_agents: &self.user_agents,
             meters: &self.meters,
             daily_usage: &self.daily_usage,
