@@ -27,6 +27,18 @@
       const row = action.closest('tr');
       const id = row.getAttribute('data-hook-id');
       const kind = action.getAttribute('data-hook-action');
+      if (kind === 'test') {
+        // A signed webhook.test event, sent now; the answer says how it went.
+        action.disabled = true;
+        try {
+          const r = await api('POST', `/api/enterprise/webhooks/${encodeURIComponent(id)}/test`, {});
+          toast(r.test.delivered ? `Test event delivered (HTTP ${r.test.status})` : `Test event failed: ${r.test.error}`);
+        } catch (e) {
+          toast('Test event failed: ' + e.message);
+        }
+        action.disabled = false;
+        return;
+      }
       if (kind === 'delete' && !window.confirm(`Delete the endpoint ${row.getAttribute('data-url')} and its delivery log?`)) return;
       action.disabled = true;
       try {

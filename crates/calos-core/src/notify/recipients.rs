@@ -1,7 +1,10 @@
 //! Who receives a notification's e-mail.
 //!
-//! * The vendor address (`CALOS_NOTIFY_EMAIL`, default the first admin's
-//!   e-mail) receives every notification.
+//! * The vendor side receives every notification: the customer's account
+//!   owner (a vendor admin or an address, set per customer) for a
+//!   notification about that customer, else the vendor address
+//!   (`CALOS_NOTIFY_EMAIL`, default the first admin's e-mail). The server
+//!   picks that address; it arrives here as [`Audience::vendor`].
 //! * Admins who subscribed receive the events they chose.
 //! * The customer's own contact receives an event only when the vendor
 //!   switched that event on for customers, and only events about the
@@ -30,7 +33,8 @@ pub fn customer_may_receive(event: EventKind) -> bool {
 /// What the recipient rule looks at.
 #[derive(Debug, Clone, Default)]
 pub struct Audience<'a> {
-    /// Vendor-side addresses that receive everything.
+    /// Vendor-side addresses that receive everything (the account owner,
+    /// or the vendor address).
     pub vendor: &'a [String],
     /// Admins' addresses with the events each subscribed to.
     pub subscribers: &'a [(String, Vec<EventKind>)],

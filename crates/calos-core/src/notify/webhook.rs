@@ -21,9 +21,15 @@ pub const EVENT_HEADER: &str = "X-Calos-Event";
 
 /// The body of a webhook for notification `id`.
 pub fn envelope(id: i64, event: EventKind, created_at: DateTime<Utc>, data: &Value) -> Value {
+    envelope_with_id(&format!("ntf_{id}"), event.as_str(), created_at, data)
+}
+
+/// The same envelope under any id and event name (a test event is
+/// `test_…` / `webhook.test`, not a stored notification).
+pub fn envelope_with_id(id: &str, event: &str, created_at: DateTime<Utc>, data: &Value) -> Value {
     json!({
-        "id": format!("ntf_{id}"),
-        "type": event.as_str(),
+        "id": id,
+        "type": event,
         "createdAt": created_at,
         "data": data,
     })

@@ -11,6 +11,11 @@ use calos_core::notify::EventKind;
 
 use crate::config::Secret;
 
+/// The slowest usage scan allowed: a usage crossing 80% of a limit is
+/// noticed within 60 s of the telemetry that crossed it (the interface
+/// outside tests rely on), and the scan is what notices it.
+pub const MAX_SCAN_INTERVAL: Duration = Duration::from_secs(60);
+
 /// How notifications are detected and delivered.
 #[derive(Debug, Clone)]
 pub struct NotifyConfig {
@@ -208,8 +213,17 @@ impl NotifyConfig {
     }
 
     /// Refuses an SMTP URL or From address the mailer could not use, so a
-    /// typo fails at start instead of at the first notification.
+    /// typo fails at start instead of at the first notification, and a usage
+    /// scan slower than [`MAX_SCAN_INTERVAL`] (which would break the promise
+    /// that a crossing is noticed within 60 s).
     pub fn check(&self) -> anyhow::Result<()> {
+        if self.scan_interval > MAX_SCAN_INTERVAL {
+            anyhow::bail!(
+                "CALOS_NOTIFY_SCAN_INTERVAL_SECS (scan_interval_secs) must be at most {} so a \
+                 usage crossing is noticed within a minute",
+                MAX_SCAN_INTERVAL.as_secs()
+            );
+        }
         super::email::Mailer::from_config(self).map(|_| ())
     }
 }
@@ -247,6 +261,28 @@ mod tests {
         );
         assert_eq!(c.scan_interval, Duration::from_secs(5));
         assert_eq!(c.webhook_disable_after, 1);
+    }
+
+    #[test]
+    fn usage_scan_is_never_slower_than_a_minute() {
+        let mut c = NotifyConfig::default();
+        assert!(c.scan_interval <= MAX_SCAN_INTERVAL);
+        c.check().unwrap();
+        let at = |secs: &str| -> HashMap<String, String> {
+            [(
+                "CALOS_NOTIFY_SCAN_INTERVAL_SECS".to_owned(),
+                secs.to_owned(),
+            )]
+            .into()
+        };
+        c.apply_env(&at("60")).unwrap();
+        assert_eq!(c.scan_interval, Duration::from_secs(60));
+        let err = c.apply_env(&at("61")).unwrap_err().to_string();
+        assert!(err.contains("at most 60"), "{err}");
+        let mut f = NotifyConfig::default();
+        f.apply_file(toml::from_str("scan_interval_secs = 300").unwrap())
+            .unwrap();
+        assert!(f.check().is_err(), "the file's value is checked too");
     }
 
     #[test]

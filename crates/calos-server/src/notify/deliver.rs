@@ -111,7 +111,7 @@ impl Deliverer {
             });
         };
         let n = &c.notification;
-        let vendor = self.vendor_addresses().await?;
+        let vendor = self.vendor_addresses(n.install_id.as_deref()).await?;
         let subscribers = self.store.notify_subscribers().await?;
         let contact = n.data["customer"]["email"].as_str();
         let to = recipients(
@@ -147,8 +147,16 @@ impl Deliverer {
         })
     }
 
+    /// The vendor side of a notification: the account owner of the
+    /// customer it is about (when it has one that can be reached), else
     /// `CALOS_NOTIFY_EMAIL`, else the first enabled admin with an e-mail.
-    async fn vendor_addresses(&self) -> StoreResult<Vec<String>> {
+    async fn vendor_addresses(&self, install_id: Option<&str>) -> StoreResult<Vec<String>> {
+        if let Some(id) = install_id.and_then(|raw| InstallId::parse(raw).ok()) {
+            let owner = self.store.account_owner_of_install(&id).await?;
+            if let Some(address) = owner.and_then(|o| o.email) {
+                return Ok(vec![address]);
+            }
+        }
         if let Some(address) = &self.config.notify_email {
             return Ok(vec![address.clone()]);
         }
@@ -193,8 +201,8 @@ impl Deliverer {
             url: &endpoint.url,
             allow_private: endpoint.allow_private,
             secret: &secret,
-            delivery_id: c.delivery.id,
-            event: n.event,
+            delivery_id: c.delivery.id.to_string(),
+            event: n.event.as_str(),
             body: body.into_bytes(),
             timeout: self.config.delivery_timeout,
         };

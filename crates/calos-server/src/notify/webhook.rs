@@ -12,7 +12,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
 use reqwest::Url;
 
-use calos_core::notify::{address, signature, webhook, EventKind};
+use calos_core::notify::{address, signature, webhook};
 use calos_core::InvalidValue;
 
 /// Longest URL an endpoint may have.
@@ -76,8 +76,11 @@ pub struct Request<'a> {
     pub url: &'a str,
     pub allow_private: bool,
     pub secret: &'a str,
-    pub delivery_id: i64,
-    pub event: EventKind,
+    /// The `X-Calos-Delivery` idempotency key: the outbox delivery id, or
+    /// `test_…` for a test event.
+    pub delivery_id: String,
+    /// The `X-Calos-Event` name.
+    pub event: &'a str,
     pub body: Vec<u8>,
     pub timeout: Duration,
 }
@@ -117,8 +120,8 @@ pub async fn send(req: &Request<'_>) -> Result<u16, Failure> {
     let sig = signature::sign(req.secret.as_bytes(), timestamp, &req.body);
     let values = [
         (signature::HEADER, sig),
-        (webhook::DELIVERY_HEADER, req.delivery_id.to_string()),
-        (webhook::EVENT_HEADER, req.event.as_str().to_owned()),
+        (webhook::DELIVERY_HEADER, req.delivery_id.clone()),
+        (webhook::EVENT_HEADER, req.event.to_owned()),
     ];
     for (name, value) in values {
         let value = HeaderValue::from_str(&value)

@@ -1,7 +1,10 @@
 //! `kill -9` of the `calos` binary while webhooks are in flight, then a
 //! restart on the same database: every notification reaches the receiver
 //! at least once, and exactly once after dropping repeats by the
-//! `X-Calos-Delivery` idempotency key.
+//! `X-Calos-Delivery` idempotency key. On SQLite and on PostgreSQL: the
+//! `both_backends_configured!` machinery makes (and drops) the throwaway
+//! database; its in-process server is kept idle (workers once an hour) and
+//! only the `calos` processes deliver.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Stdio;
@@ -11,14 +14,27 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::binary::{calos, serve};
-use crate::helpers::Api;
+use crate::helpers::{Api, TestApp, ADMIN_PASSWORD};
 use crate::notify_support::{deliveries, eventually, Receiver};
 
-const PASSWORD: &str = "restart test password";
+/// The in-process server only provides the database: its notification
+/// workers run once at start (nothing is due yet), then not for an hour.
+fn idle(config: &mut calos_server::config::Config) {
+    let hour = Duration::from_secs(3600);
+    config.notify.scan_interval = hour;
+    config.notify.insight_interval = hour;
+    config.notify.deliver_interval = hour;
+}
 
-fn command(dir: &std::path::Path) -> tokio::process::Command {
-    let mut cmd = calos(dir, PASSWORD);
-    cmd.env("CALOS_NOTIFY_DELIVER_INTERVAL_SECS", "1")
+/// `calos` on the test's database, with its master key (the database's
+/// keys are sealed with it).
+fn command(dir: &std::path::Path, app: &TestApp) -> tokio::process::Command {
+    let mut cmd = calos(dir, ADMIN_PASSWORD);
+    if let Some(key) = &app.state.config.master_key {
+        cmd.env("CALOS_MASTER_KEY", key.expose());
+    }
+    cmd.env("DATABASE_URL", &app.state.config.database_url)
+        .env("CALOS_NOTIFY_DELIVER_INTERVAL_SECS", "1")
         .env("CALOS_NOTIFY_TIMEOUT_SECS", "3")
         .env("CALOS_NOTIFY_RETRY_BASE_SECS", "1");
     cmd
@@ -31,7 +47,7 @@ async fn login(base: &str) -> Api {
         .unwrap();
     let resp = client
         .post(format!("{base}/api/auth/login"))
-        .json(&json!({"username": "admin", "password": PASSWORD}))
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
         .send()
         .await
         .unwrap();
@@ -43,14 +59,13 @@ async fn login(base: &str) -> Api {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_mid_delivery_then_restart_delivers_every_notification() {
+async fn kill_mid_delivery_then_restart_delivers_every_notification(app: &TestApp) {
     let dir = tempfile::tempdir().unwrap();
     let rx = Receiver::start().await;
     // Slow enough that the kill lands while requests are in flight.
     rx.delay_ms.store(1500, Ordering::SeqCst);
 
-    let (mut server, base) = serve(command(dir.path()), Stdio::null()).await;
+    let (mut server, base) = serve(command(dir.path(), app), Stdio::null()).await;
     let admin = login(&base).await;
     let r = admin
         .post(
@@ -75,7 +90,7 @@ async fn kill_mid_delivery_then_restart_delivers_every_notification() {
     server.kill().await.unwrap(); // SIGKILL: no graceful anything
     let before_restart = rx.received().len();
 
-    let (mut server, base) = serve(command(dir.path()), Stdio::null()).await;
+    let (mut server, base) = serve(command(dir.path(), app), Stdio::null()).await;
     let admin = login(&base).await;
     // Claims of the killed process run out after their lease (2 × 3 s + 5 s).
     let sent = eventually(
@@ -114,3 +129,7 @@ async fn kill_mid_delivery_then_restart_delivers_every_notification() {
         received.len()
     );
 }
+
+crate::both_backends_configured!(idle;
+    kill_mid_delivery_then_restart_delivers_every_notification,
+);
