@@ -44,4 +44,8 @@ if [ "$#" -eq 0 ]; then
   cargo build --locked --bin calos
   (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error \
     && CALOS_BIN="$PWD/../target/debug/calos" node --test tests/admin.test.js tests/security.test.js)
+
+  # The OpenAPI contract against the running server (schemathesis from PyPI):
+  # no 5xx, every response as /api/openapi.json describes it. A few minutes.
+  CALOS_BIN="$PWD/target/debug/calos" ./scripts/schemathesis.sh
 fi

@@ -9,6 +9,7 @@ use crate::plan::{Limit, Meter};
 use crate::verdict::VerdictCode;
 
 /// `POST /api/v1/license/verify` body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VerifyRequest {
@@ -27,6 +28,7 @@ pub struct VerifyRequest {
 }
 
 /// `POST /api/v1/license/verify` answer (200 for every verdict, valid or not).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyResponse {
@@ -142,6 +144,7 @@ pub static NO_LIMITS: BTreeMap<Meter, Limit> = BTreeMap::new();
 /// `POST /api/v1/telemetry` body. Events are kept as raw JSON here so each
 /// one can be validated (and rejected) on its own: good events in a batch
 /// with bad ones are still stored.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TelemetryBatch {
@@ -191,6 +194,7 @@ pub struct WireEvent {
 }
 
 /// `POST /api/v1/telemetry` answer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TelemetryAck {
@@ -199,6 +203,7 @@ pub struct TelemetryAck {
     pub rejected: Vec<RejectedEvent>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RejectedEvent {

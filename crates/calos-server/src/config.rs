@@ -11,6 +11,10 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use serde::Deserialize;
 
+mod faults;
+mod metrics_addr;
+mod read_replica;
+
 /// A value that must not appear in logs: `Debug` prints `***`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret<T>(T);
@@ -108,6 +112,21 @@ pub struct Config {
     pub admin_host: Option<String>,
     /// Notifications: SMTP, webhooks, scan and delivery intervals (`[notify]`).
     pub notify: crate::notify::NotifyConfig,
+    /// How long a request waits for a pooled PostgreSQL connection before it
+    /// is answered 503 `database_unavailable` (`db_acquire_timeout_ms`): a
+    /// stopped database fails requests in about this long (see `config/faults.rs`).
+    pub db_acquire_timeout: Duration,
+    /// On SIGTERM, how long in-flight requests may take to finish before the
+    /// server stops anyway (`shutdown_grace_secs`).
+    pub shutdown_grace: Duration,
+    /// A PostgreSQL read replica for analytics reads (`database_read_url`,
+    /// `DATABASE_READ_URL`; see `config/read_replica.rs`). A secret: it may
+    /// carry a password.
+    pub database_read_url: Option<Secret<String>>,
+    /// Serve `/metrics` on this address (unauthenticated) instead of the
+    /// main port (`metrics_addr`, `CALOS_METRICS_ADDR`, `--metrics-addr`;
+    /// see `config/metrics_addr.rs`).
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl Default for Config {
@@ -141,6 +160,10 @@ impl Default for Config {
             login: crate::auth::settings::LoginSettings::default(),
             admin_host: None,
             notify: crate::notify::NotifyConfig::default(),
+            db_acquire_timeout: Duration::from_millis(1000),
+            shutdown_grace: Duration::from_secs(30),
+            database_read_url: None,
+            metrics_addr: None,
         }
     }
 }
@@ -177,6 +200,10 @@ struct FileLayer {
     login: Option<crate::auth::settings::LoginFile>,
     admin_host: Option<String>,
     notify: Option<crate::notify::NotifyFile>,
+    db_acquire_timeout_ms: Option<u64>,
+    shutdown_grace_secs: Option<u64>,
+    database_read_url: Option<String>,
+    metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// What CLI flags can override; `None` leaves the lower layers' value.
@@ -189,6 +216,7 @@ pub struct Overrides {
     pub log_format: Option<LogFormat>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl Config {
@@ -211,11 +239,19 @@ impl Config {
             if let Some(notify) = layer.notify.take() {
                 config.notify.apply_file(notify)?;
             }
+            config.apply_faults_file(&layer);
+            config.apply_read_replica_file(&layer);
+            config.apply_metrics_file(&layer);
             config.apply_file(layer);
         }
         config.apply_env(env)?;
+        config.apply_faults_env(env)?;
+        config.apply_read_replica_env(env);
+        config.apply_metrics_env(env)?;
         config.apply_flags(flags);
+        config.apply_metrics_flag(flags);
         config.check_transport()?;
+        config.check_read_replica()?;
         Ok(config)
     }
 

@@ -49,8 +49,11 @@ pub enum ApiError {
     Timeout,
     #[error("too many requests; retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
-    #[error("the database is unavailable")]
+    #[error("the database is unavailable; retry later")]
     Unavailable(String),
+    /// The database's disk is full: nothing was written; retry later.
+    #[error("the server's storage is full; nothing was stored, retry later")]
+    StorageFull(String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -71,6 +74,7 @@ impl ApiError {
             ApiError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Timeout | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -94,7 +98,8 @@ impl ApiError {
             ApiError::BodyTooLarge => "body_too_large",
             ApiError::Timeout => "timeout",
             ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Unavailable(_) => "database_unavailable",
+            ApiError::StorageFull(_) => "storage_full",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -112,6 +117,7 @@ impl From<StoreError> for ApiError {
                 message: format!("{field}: {message}"),
             },
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
+            StoreError::StorageFull(cause) => ApiError::StorageFull(cause),
             err @ StoreError::Backend(_) => ApiError::Internal(err.into()),
         }
     }
@@ -125,6 +131,9 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = format!("{cause:#}"), "request failed")
             }
             ApiError::Unavailable(cause) => tracing::error!(error = %cause, "database unavailable"),
+            ApiError::StorageFull(cause) => {
+                tracing::error!(error = %cause, "database storage full")
+            }
             _ => tracing::debug!(code = self.code(), message = %self, "request rejected"),
         }
         let body = json!({ "error": { "code": self.code(), "message": self.to_string() } });
@@ -156,7 +165,19 @@ mod tests {
         assert_eq!((c.status(), c.code()), (StatusCode::CONFLICT, "conflict"));
         assert!(c.to_string().contains("email"));
         let u: ApiError = StoreError::Unavailable("refused".into()).into();
-        assert_eq!(u.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            (u.status(), u.code()),
+            (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
+        );
+        let f: ApiError = StoreError::StorageFull("database or disk is full".into()).into();
+        assert_eq!(
+            (f.status(), f.code()),
+            (StatusCode::INSUFFICIENT_STORAGE, "storage_full")
+        );
+        assert!(
+            !f.to_string().contains("disk is full"),
+            "the cause stays in the log"
+        );
         let b: ApiError = StoreError::Backend("syntax error near users".into()).into();
         assert_eq!(
             (b.status(), b.code()),

@@ -17,6 +17,7 @@ pub mod invoice_pdf;
 pub mod invoices;
 pub mod licensing;
 pub mod logging;
+pub mod metrics;
 pub mod notify;
 pub mod pages;
 pub mod portal;

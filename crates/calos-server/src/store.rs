@@ -44,6 +44,35 @@ pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
+/// [`open_store`] for `calos serve`: on PostgreSQL a request waits at most
+/// `config.db_acquire_timeout` for a connection, so a database outage is
+/// answered 503 quickly rather than when the request times out.
+pub async fn open_server_store(config: &crate::config::Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = &config.database_url;
+    match backend_for(url)? {
+        Backend::Sqlite => open_store(url).await,
+        Backend::Postgres => {
+            let store = PostgresStore::connect_with_acquire_timeout(url, config.db_acquire_timeout)
+                .await
+                .with_context(|| format!("cannot open PostgreSQL database {}", redact(url)))?;
+            // Analytics reads go to the replica when one is configured.
+            let store = match &config.database_read_url {
+                Some(read) => {
+                    let read = read.expose();
+                    store
+                        .with_read_replica(read, config.db_acquire_timeout)
+                        .await
+                        .with_context(|| {
+                            format!("cannot open the PostgreSQL read replica {}", redact(read))
+                        })?
+                }
+                None => store,
+            };
+            Ok(Arc::new(store))
+        }
+    }
+}
+
 /// The URL without its password, fit for messages and logs.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {

@@ -26,6 +26,7 @@ fn foreign_key_target(constraint: &str) -> Option<&'static str> {
         "licenses_plan_slug_fkey" => Some("plan"),
         "admin_sessions_admin_id_fkey" | "api_tokens_admin_id_fkey" => Some("admin"),
         "telemetry_events_install_id_fkey"
+        | "telemetry_event_ids_install_id_fkey"
         | "usage_records_install_id_fkey"
         | "brandings_install_id_fkey" => Some("license"),
         _ => None,
@@ -54,6 +55,10 @@ pub(crate) fn map(err: sqlx::Error) -> StoreError {
                     Some(target) => StoreError::NotFound(target),
                     None => StoreError::Backend(db.to_string()),
                 },
+                // disk_full: the server's volume has no room for the write.
+                _ if db.code().is_some_and(|c| c == "53100") => {
+                    StoreError::StorageFull(db.to_string())
+                }
                 _ if db.code().is_some_and(|c| is_unavailable_sqlstate(&c)) => {
                     StoreError::Unavailable(db.to_string())
                 }
@@ -76,6 +81,7 @@ pub(crate) fn map_migrate(err: sqlx::migrate::MigrateError) -> StoreError {
         MigrateError::Execute(e) => map(e),
         MigrateError::ExecuteMigration(e, version) => match map(e) {
             StoreError::Unavailable(m) => StoreError::Unavailable(m),
+            StoreError::StorageFull(m) => StoreError::StorageFull(m),
             other => StoreError::Backend(format!("migration {version} failed: {other}")),
         },
         other => StoreError::Backend(format!("migrations: {other}")),

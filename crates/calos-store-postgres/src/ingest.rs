@@ -257,9 +257,25 @@ impl IngestStore for PostgresStore {
         limit: u32,
     ) -> StoreResult<PruneReport> {
         let mut tx = self.pool.begin().await.db()?;
+        // Whole months before the cutoff go by `maintain_raw_events`
+        // dropping their partitions; this deletes what is left, the rows of
+        // the month the cutoff falls in (and any in the default partition).
+        // A ctid is only unique within one partition, hence the tableoid.
+        sqlx::query(
+            "DELETE FROM telemetry_events WHERE ts < $1 AND (tableoid, ctid) IN \
+             (SELECT tableoid, ctid FROM telemetry_events WHERE ts < $1 LIMIT $2)",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        // Every stored event has one id row with the same ts, so the ids
+        // forgotten are the events pruned, whether their rows went just now
+        // or with a dropped partition: that is the count reported.
         let events = sqlx::query(
-            "DELETE FROM telemetry_events WHERE ctid IN \
-             (SELECT ctid FROM telemetry_events WHERE ts < $1 LIMIT $2)",
+            "DELETE FROM telemetry_event_ids WHERE ctid IN \
+             (SELECT ctid FROM telemetry_event_ids WHERE ts < $1 LIMIT $2)",
         )
         .bind(before)
         .bind(i64::from(limit))

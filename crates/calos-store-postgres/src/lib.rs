@@ -6,17 +6,21 @@
 //! audit entry in it. The work is split by area into the private modules
 //! below; this file only connects and delegates.
 
+mod account_owner;
 mod admins;
 mod audit;
 mod branding;
 mod culture;
+mod culture_sessions;
 mod customers;
 mod error;
 mod ingest;
 mod invoices;
 mod licenses;
 mod list;
+mod metrics;
 mod outbox;
+mod partitions;
 mod plans;
 mod portal;
 mod rows;
@@ -25,6 +29,7 @@ mod sessions;
 mod telemetry;
 mod tokens;
 mod verify;
+mod webhook_test;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -59,6 +64,9 @@ const MAX_CONNECTIONS: u32 = 10;
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Where analytics reads go (culture, stats, dashboard lists): a read
+    /// replica when `DATABASE_READ_URL` names one, else the primary's pool.
+    read_pool: PgPool,
 }
 
 impl PostgresStore {
@@ -76,6 +84,32 @@ impl PostgresStore {
         Self::from_pool(pool).await
     }
 
+    /// [`connect`](Self::connect) for a server: a request waits at most
+    /// `acquire_timeout` for a pooled connection, so while PostgreSQL is down
+    /// requests fail that fast (as `Unavailable`) instead of queueing. Start-up
+    /// itself still waits up to [`ACQUIRE_TIMEOUT`] for a database that is
+    /// just coming up.
+    pub async fn connect_with_acquire_timeout(
+        url: &str,
+        acquire_timeout: Duration,
+    ) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(acquire_timeout)
+            .connect_lazy_with(options);
+        let deadline = tokio::time::Instant::now() + ACQUIRE_TIMEOUT;
+        loop {
+            match Self::from_pool(pool.clone()).await {
+                Err(StoreError::Unavailable(_)) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Wraps an existing pool, applying pending migrations first.
     pub async fn from_pool(pool: PgPool) -> Result<Self, StoreError> {
         // sqlx takes an advisory lock here, so nodes starting together migrate once.
@@ -83,7 +117,40 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(error::map_migrate)?;
-        Ok(Self { pool })
+        // The coming months' telemetry partitions exist before any event
+        // needs them; the retention worker keeps making them ahead.
+        let now = Utc::now();
+        partitions::make_ahead(&pool, now, now, partitions::MONTHS_AHEAD).await?;
+        Ok(Self {
+            read_pool: pool.clone(),
+            pool,
+        })
+    }
+
+    /// Sends analytics reads (culture, stats, dashboard lists) to the read
+    /// replica at `url` from now on; everything else stays on the primary.
+    /// The replica is never migrated (it follows the primary) and must be
+    /// reachable now, so a wrong URL stops start-up instead of every page.
+    /// Reads there may lag the primary by the replication delay.
+    pub async fn with_read_replica(
+        mut self,
+        url: &str,
+        acquire_timeout: Duration,
+    ) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL read URL: {e}")))?;
+        self.read_pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(acquire_timeout)
+            .connect_with(options)
+            .await
+            .db()?;
+        Ok(self)
+    }
+
+    /// The pool analytics reads use (the primary's unless a replica is set).
+    pub fn read_pool(&self) -> &PgPool {
+        &self.read_pool
     }
 
     /// The underlying pool, for work outside the trait (e.g. `LISTEN/NOTIFY`).
@@ -94,6 +161,7 @@ impl PostgresStore {
     /// Closes every connection; later calls fail as `Unavailable`.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.read_pool.close().await;
     }
 }
 
@@ -133,7 +201,7 @@ impl Store for PostgresStore {
     }
 
     async fn count_customers(&self) -> StoreResult<u64> {
-        customers::count_customers(&self.pool).await
+        customers::count_customers(&self.read_pool).await
     }
 
     async fn create_license(
@@ -157,11 +225,11 @@ impl Store for PostgresStore {
     }
 
     async fn list_licenses(&self, query: &LicenseQuery) -> StoreResult<Page<LicenseListItem>> {
-        list::list_licenses(&self.pool, query).await
+        list::list_licenses(&self.read_pool, query).await
     }
 
     async fn license_facts(&self) -> StoreResult<Vec<LicenseFacts>> {
-        licenses::license_facts(&self.pool).await
+        licenses::license_facts(&self.read_pool).await
     }
 
     async fn licenses_due(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<License>> {

@@ -52,13 +52,29 @@ pub(crate) async fn list_licenses(
         .push_bind(query.now - Duration::days(30))
         .push(") AS events_last_30_days");
     select.push(" FROM licenses l JOIN customers c ON c.id = l.customer_id");
-    push_filters(&mut select, query);
-    select.push(" ORDER BY ").push(order_by(query.sort));
-    select
-        .push(" LIMIT ")
-        .push_bind(i64::from(per_page))
-        .push(" OFFSET ")
-        .push_bind(offset);
+    if query.sort == LicenseSort::EventsDesc {
+        // The order needs every row's event count: computed for all of them.
+        push_filters(&mut select, query);
+        select.push(" ORDER BY ").push(order_by(query.sort));
+        select
+            .push(" LIMIT ")
+            .push_bind(i64::from(per_page))
+            .push(" OFFSET ")
+            .push_bind(offset);
+    } else {
+        // The page is picked first without the usage subqueries, so they run
+        // for its rows only: with OFFSET in the same query they ran for every
+        // skipped row too (page 100 of 50 counted 5,000 customers' events).
+        select.push(" WHERE l.install_id IN (SELECT l.install_id FROM licenses l JOIN customers c ON c.id = l.customer_id");
+        push_filters(&mut select, query);
+        select.push(" ORDER BY ").push(order_by(query.sort));
+        select
+            .push(" LIMIT ")
+            .push_bind(i64::from(per_page))
+            .push(" OFFSET ")
+            .push_bind(offset);
+        select.push(") ORDER BY ").push(order_by(query.sort));
+    }
     let found = select.build().fetch_all(&mut *tx).await.db()?;
     tx.commit().await.db()?;
 

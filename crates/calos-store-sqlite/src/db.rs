@@ -10,6 +10,9 @@ use calos_store::{StoreError, StoreResult};
 /// SQLite's primary result codes for "another connection holds the lock".
 const SQLITE_BUSY: i32 = 5;
 const SQLITE_LOCKED: i32 = 6;
+/// "Insertion failed because the database is full": the disk (or the
+/// volume holding the database, its WAL or its temp files) has no room.
+const SQLITE_FULL: i32 = 13;
 
 /// Maps a driver error to the store's error. Unique violations become
 /// `Conflict` named by column, lost connections `Unavailable`; anything else
@@ -33,6 +36,9 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
                 .map(|c| c & 0xff);
             if matches!(primary, Some(SQLITE_BUSY | SQLITE_LOCKED)) {
                 return StoreError::Unavailable(e.to_string());
+            }
+            if primary == Some(SQLITE_FULL) {
+                return StoreError::StorageFull(e.to_string());
             }
             StoreError::Backend(e.to_string())
         }

@@ -6,22 +6,27 @@
 //! `SQLITE_BUSY` when they upgrade a read lock. Times are stored as INTEGER
 //! unix microseconds. Migrations in `migrations/` run on [`SqliteStore::connect`].
 
+mod account_owner;
 mod admins;
 mod audit;
 mod branding;
 mod culture;
+mod culture_sessions;
 mod customers;
 mod db;
 mod ingest;
 mod invoices;
 mod licenses;
 mod list;
+mod metrics;
 mod outbox;
 mod plans;
 mod portal;
+mod raw_retention;
 mod security;
 mod telemetry;
 mod verify;
+mod webhook_test;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -49,6 +54,8 @@ use crate::db::db_err;
 /// Connections in the pool: readers run in parallel under WAL; writers queue
 /// on the write lock.
 const MAX_CONNECTIONS: u32 = 8;
+/// Rows a read may buffer ahead of the task consuming them.
+const ROW_BUFFER: usize = 4_096;
 
 /// The SQLite store. Cheap to clone (it holds a connection pool).
 #[derive(Debug, Clone)]
@@ -67,7 +74,11 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true)
-            .synchronous(SqliteSynchronous::Normal);
+            .synchronous(SqliteSynchronous::Normal)
+            // Rows cross from the connection's thread through a bounded
+            // channel; at the default 50 a read of thousands of rows (the
+            // culture read's hours) stalls the thread every few rows.
+            .row_buffer_size(ROW_BUFFER);
         // Every connection to an in-memory database is a different database,
         // so such a store keeps exactly one connection open for its lifetime.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -79,6 +90,14 @@ impl SqliteStore {
                 .max_lifetime(None)
         } else {
             pool.max_connections(MAX_CONNECTIONS)
+                // A transaction SQLite rolled back by itself (a COMMIT that
+                // failed on a full disk) still counts as open in sqlx, and
+                // every later BEGIN on that connection would fail: such a
+                // connection is closed rather than pooled.
+                .after_release(|conn, _| {
+                    let sound = !sqlx::Connection::is_in_transaction(conn);
+                    Box::pin(async move { Ok(sound) })
+                })
         };
         let pool = pool.connect_with(options).await.map_err(db_err)?;
         let store = Self { pool };

@@ -26,12 +26,14 @@
 // binaries: a failed assertion or an unexpected error is how a check fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod account_owner;
 mod accounts;
 mod admin_management;
 mod audit_chain;
 mod audit_filter;
 mod branding;
 mod culture;
+mod culture_sessions;
 mod culture_totals;
 mod facts;
 mod ingest;
@@ -41,13 +43,16 @@ mod licenses;
 mod list;
 mod list_order;
 mod login_security;
+mod metrics;
 mod misc;
 mod outbox;
 mod plans;
 mod portal;
+mod raw_retention;
 mod support;
 mod telemetry;
 mod verify;
+mod webhook_test;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -56,12 +61,14 @@ use futures::FutureExt as _;
 
 use crate::Store;
 
+pub use account_owner::*;
 pub use accounts::*;
 pub use admin_management::*;
 pub use audit_chain::*;
 pub use audit_filter::*;
 pub use branding::*;
 pub use culture::*;
+pub use culture_sessions::*;
 pub use culture_totals::*;
 pub use facts::*;
 pub use ingest::*;
@@ -71,12 +78,15 @@ pub use licenses::*;
 pub use list::*;
 pub use list_order::*;
 pub use login_security::*;
+pub use metrics::*;
 pub use misc::*;
 pub use outbox::*;
 pub use plans::*;
 pub use portal::*;
+pub use raw_retention::*;
 pub use telemetry::*;
 pub use verify::*;
+pub use webhook_test::*;
 
 /// A throwaway store for one test. `cleanup` removes whatever the store made
 /// (a temporary file, a throwaway database) and is called even when the test fails.
@@ -145,6 +155,7 @@ macro_rules! store_conformance_suite {
             culture_rollups_equal_recomputation,
             culture_timezone_and_health_cache,
             culture_totals_equal_recomputation,
+            culture_session_sample_equals_reference,
             audit_chain_links_every_append,
             audit_chain_survives_concurrent_appends,
             admin_role_and_disable_keep_an_owner,
@@ -167,6 +178,10 @@ macro_rules! store_conformance_suite {
             brands_version_logos_and_refusal,
             portal_invites_logins_and_sessions,
             domain_claims_and_host_owners,
+            account_owner_set_resolve_and_refuse,
+            webhook_secret_salt_follows_rotation,
+            metrics_outbox_depth_and_pool_stats,
+            raw_maintenance_keeps_what_retention_keeps,
         );
     };
     (@checks $make:path; $($check:ident),* $(,)?) => {

@@ -19,6 +19,10 @@ pub enum StoreError {
     /// The database cannot be reached (connection refused, pool timed out).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database has no room left (disk full, SQLite `SQLITE_FULL`,
+    /// PostgreSQL `53100`): writes fail until space is freed, reads still work.
+    #[error("database storage full: {0}")]
+    StorageFull(String),
     #[error("database error: {0}")]
     Backend(String),
 }

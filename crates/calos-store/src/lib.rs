@@ -7,6 +7,7 @@
 //! entry describing the change and write it in that same transaction, so a
 //! change and its audit record exist together or not at all.
 
+mod account_owner_store;
 mod audit_filter_store;
 mod branding_store;
 mod culture_fold;
@@ -14,11 +15,14 @@ mod culture_store;
 mod error;
 mod ingest_store;
 mod invoice_store;
+mod metrics_store;
 mod models;
 mod outbox_store;
 mod portal_store;
+mod raw_retention_store;
 mod security_store;
 mod verify_store;
+mod webhook_test_store;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -36,6 +40,7 @@ use calos_core::plan::{Plan, PlanSlug};
 use calos_core::stats::LicenseFacts;
 use calos_core::telemetry::{TelemetryEvent, UsageRecord};
 
+pub use account_owner_store::{resolve_owner, AccountOwner, AccountOwnerStore, OwnerChoice};
 pub use audit_filter_store::{AuditFilter, AuditFilterStore};
 pub use branding_store::{BrandingStore, LogoFile};
 pub use culture_fold::{
@@ -49,6 +54,7 @@ pub use ingest_store::{
     PruneReport, UsageDay,
 };
 pub use invoice_store::{CreditNoteTerms, InvoiceQuery, InvoiceStore, IssueTerms};
+pub use metrics_store::{MetricsStore, OutboxDepth, PoolStats};
 pub use models::*;
 pub use outbox_store::{
     Channel, ClaimedDelivery, Delivery, DeliveryOutcome, DeliveryQuery, DeliveryStatus,
@@ -57,10 +63,12 @@ pub use outbox_store::{
 pub use portal_store::{
     DomainClaim, HostOwner, PortalInvite, PortalSession, PortalStore, PortalUser,
 };
+pub use raw_retention_store::{RawMaintenance, RawRetentionStore};
 pub use security_store::{SecurityStore, TotpFactor};
 pub use verify_store::{
     DomainSeen, FoldedVerifications, Instance, SigningKeyRecord, VerifySeen, VerifyStore,
 };
+pub use webhook_test_store::WebhookTestStore;
 
 #[async_trait]
 pub trait Store:
@@ -73,6 +81,10 @@ pub trait Store:
     + OutboxStore
     + BrandingStore
     + PortalStore
+    + AccountOwnerStore
+    + WebhookTestStore
+    + MetricsStore
+    + RawRetentionStore
     + Send
     + Sync
     + 'static

@@ -66,6 +66,14 @@ fn view(admin: &Admin) -> Value {
     json!({ "role": admin.role, "disabled": admin.disabled })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/admins",
+    operation_id = "listAdmins",
+    tag = "admins",
+    summary = "Every admin",
+    responses((status = 200, description = "The admins", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn list(
     user: AdminUser,
     State(state): State<AppState>,
@@ -75,6 +83,8 @@ pub async fn list(
     Ok(JsonResponse(json!({ "success": true, "admins": admins })))
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = NewAdmin)]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
@@ -84,6 +94,15 @@ pub struct CreateBody {
     password: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/admins",
+    operation_id = "createAdmin",
+    tag = "admins",
+    summary = "Add an admin",
+    request_body = CreateBody,
+    responses((status = 201, description = "Created", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn create(
     user: AdminUser,
     State(state): State<AppState>,
@@ -129,12 +148,22 @@ pub async fn create(
     Ok((StatusCode::CREATED, JsonResponse(body)))
 }
 
-#[derive(Deserialize)]
+#[derive(utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoleBody {
     role: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/admins/{id}/role",
+    operation_id = "setAdminRole",
+    tag = "admins",
+    summary = "Change an admin's role",
+    params(("id" = String, Path, description = "Numeric id", example = "1")),
+    request_body = RoleBody,
+    responses((status = 200, description = "Changed", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn set_role(
     user: AdminUser,
     State(state): State<AppState>,
@@ -156,6 +185,15 @@ pub async fn set_role(
     Ok(JsonResponse(json!({ "success": true, "admin": admin })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/admins/{id}/disable",
+    operation_id = "disableAdmin",
+    tag = "admins",
+    summary = "Disable an admin (ends their sessions)",
+    params(("id" = String, Path, description = "Numeric id", example = "1")),
+    responses((status = 200, description = "Disabled", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn disable(
     user: AdminUser,
     State(state): State<AppState>,
@@ -165,6 +203,15 @@ pub async fn disable(
 }
 
 /// Lets a disabled admin log in again (their old sessions stay ended).
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/admins/{id}/enable",
+    operation_id = "enableAdmin",
+    tag = "admins",
+    summary = "Enable an admin",
+    params(("id" = String, Path, description = "Numeric id", example = "1")),
+    responses((status = 200, description = "Enabled", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn enable(
     user: AdminUser,
     State(state): State<AppState>,
@@ -202,6 +249,15 @@ async fn set_disabled(
 }
 
 /// Sets a new random password, shown once in the answer.
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/admins/{id}/reset-password",
+    operation_id = "resetAdminPassword",
+    tag = "admins",
+    summary = "Set a new random password (shown once)",
+    params(("id" = String, Path, description = "Numeric id", example = "1")),
+    responses((status = 200, description = "The new password", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn reset_password(
     user: AdminUser,
     State(state): State<AppState>,

@@ -22,6 +22,8 @@ const MAX_LIMIT: u32 = 1000;
 /// Longer than any actor label, action, target type or id the server writes.
 const MAX_TEXT: usize = 200;
 
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuditParams {
@@ -136,6 +138,15 @@ pub struct AuditResponse {
     per_page: u32,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/audit",
+    operation_id = "listAudit",
+    tag = "audit",
+    summary = "Search the audit log",
+    params(AuditParams),
+    responses((status = 200, description = "Matching entries", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn list(
     user: AdminUser,
     State(state): State<AppState>,

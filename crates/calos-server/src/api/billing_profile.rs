@@ -22,6 +22,14 @@ pub struct ProfileResponse {
     billing_profile: Option<BillingProfile>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/billing-profile",
+    operation_id = "getBillingProfile",
+    tag = "invoices",
+    summary = "The vendor's billing profile",
+    responses((status = 200, description = "The profile", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn show(
     user: AdminUser,
     State(state): State<AppState>,
@@ -33,6 +41,15 @@ pub async fn show(
     }))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/enterprise/billing-profile",
+    operation_id = "putBillingProfile",
+    tag = "invoices",
+    summary = "Set the vendor's billing profile",
+    request_body = Object,
+    responses((status = 200, description = "Saved", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn put(
     user: AdminUser,
     State(state): State<AppState>,

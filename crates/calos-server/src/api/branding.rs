@@ -140,6 +140,14 @@ fn changed(state: &AppState, scope: &BrandScope) {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/branding/default",
+    operation_id = "getDefaultBranding",
+    tag = "branding",
+    summary = "The default brand",
+    responses((status = 200, description = "The brand", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn get_default(
     user: AdminUser,
     State(state): State<AppState>,
@@ -153,6 +161,15 @@ pub async fn get_default(
     })))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/enterprise/branding/default",
+    operation_id = "putDefaultBranding",
+    tag = "branding",
+    summary = "Set the default brand",
+    request_body = Object,
+    responses((status = 200, description = "Saved", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn put_default(
     user: AdminUser,
     State(state): State<AppState>,
@@ -167,6 +184,15 @@ fn customer_scope(raw_id: &str) -> ApiResult<(InstallId, BrandScope)> {
     Ok((id.clone(), BrandScope::Install(id)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/customers/{install_id}/branding",
+    operation_id = "getCustomerBranding",
+    tag = "branding",
+    summary = "A customer's brand",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    responses((status = 200, description = "The brand", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn get_customer(
     user: AdminUser,
     State(state): State<AppState>,
@@ -187,6 +213,16 @@ pub async fn get_customer(
     })))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/enterprise/customers/{install_id}/branding",
+    operation_id = "putCustomerBranding",
+    tag = "branding",
+    summary = "Set a customer's brand",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    request_body = Object,
+    responses((status = 200, description = "Saved", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn put_customer(
     user: AdminUser,
     State(state): State<AppState>,
@@ -280,6 +316,15 @@ async fn delete_logo_of(
     ))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/enterprise/branding/default/logo",
+    operation_id = "putDefaultLogo",
+    tag = "branding",
+    summary = "Upload the default logo",
+    request_body(content = Vec<u8>, content_type = "image/png", description = "PNG, JPEG or SVG, at most 512 KiB"),
+    responses((status = 200, description = "Stored", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn put_default_logo(
     user: AdminUser,
     State(state): State<AppState>,
@@ -290,6 +335,14 @@ pub async fn put_default_logo(
     put_logo_of(&state, &user, BrandScope::Default, &headers, &body).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/enterprise/branding/default/logo",
+    operation_id = "deleteDefaultLogo",
+    tag = "branding",
+    summary = "Remove the default logo",
+    responses((status = 200, description = "Removed", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn delete_default_logo(
     user: AdminUser,
     State(state): State<AppState>,
@@ -298,6 +351,16 @@ pub async fn delete_default_logo(
     delete_logo_of(&state, &user, BrandScope::Default).await
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/enterprise/customers/{install_id}/branding/logo",
+    operation_id = "putCustomerLogo",
+    tag = "branding",
+    summary = "Upload a customer's logo",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    request_body(content = Vec<u8>, content_type = "image/png", description = "PNG, JPEG or SVG, at most 512 KiB"),
+    responses((status = 200, description = "Stored", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn put_customer_logo(
     user: AdminUser,
     State(state): State<AppState>,
@@ -310,6 +373,15 @@ pub async fn put_customer_logo(
     put_logo_of(&state, &user, scope, &headers, &body).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/enterprise/customers/{install_id}/branding/logo",
+    operation_id = "deleteCustomerLogo",
+    tag = "branding",
+    summary = "Remove a customer's logo",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    responses((status = 200, description = "Removed", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn delete_customer_logo(
     user: AdminUser,
     State(state): State<AppState>,

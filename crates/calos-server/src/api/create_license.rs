@@ -23,6 +23,8 @@ use crate::auth::AdminUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = NewLicense)]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateBody {
@@ -33,8 +35,12 @@ pub struct CreateBody {
     trial_days: Option<i64>,
     notes: Option<String>,
     domains: Option<Vec<String>>,
+    /// The vendor's account owner of the customer (see `account_owner`).
+    account_owner: Option<super::account_owner::OwnerBody>,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = NewCustomer)]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerBody {
@@ -59,6 +65,15 @@ pub struct Created {
     config: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/create-license",
+    operation_id = "createLicense",
+    tag = "licenses",
+    summary = "Issue a license (the key is shown once)",
+    request_body = CreateBody,
+    responses((status = 201, description = "Created; the license key is in the answer, once", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn create(
     user: AdminUser,
     State(state): State<AppState>,
@@ -77,6 +92,11 @@ pub async fn create(
         &body.domains.unwrap_or_default(),
         mutate::domain_cap(Some(&plan)),
     )?;
+    // Checked before anything is written, so a bad owner creates nothing.
+    let owner = match &body.account_owner {
+        Some(o) => super::account_owner::parse_owner(&state, o).await?,
+        None => None,
+    };
 
     let mut id_bytes = [0u8; 16];
     let mut key_bytes = [0u8; 32];
@@ -113,7 +133,16 @@ pub async fn create(
         license,
         key_hash: state.hasher.hash(&key),
     };
+    // An existing customer gets its owner first, so even `license.created`
+    // finds it; a new one right after it exists (its first e-mail may beat
+    // that by a moment and go to the vendor address).
+    if let (Some(owner), CustomerRef::Existing(id)) = (&owner, &new.customer) {
+        super::account_owner::set_owner(&state, &user, *id, Some(owner)).await?;
+    }
     let (customer, license) = state.store.create_license(&new, &audit).await?;
+    if let (Some(owner), false) = (&owner, matches!(new.customer, CustomerRef::Existing(_))) {
+        super::account_owner::set_owner(&state, &user, customer.id, Some(owner)).await?;
+    }
     tracing::info!(install_id = %install_id, tier = %plan.slug, "license created");
     Ok((
         StatusCode::CREATED,

@@ -29,6 +29,15 @@ pub struct CultureResponse {
     culture: CultureProfile,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/customer/{install_id}/culture",
+    operation_id = "customerCulture",
+    tag = "licenses",
+    summary = "Culture analysis: profile, health score, upsells",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    responses((status = 200, description = "The analysis", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn show(
     user: AdminUser,
     State(state): State<AppState>,
@@ -67,7 +76,7 @@ pub async fn show(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TimezoneBody {
     /// Minutes east of UTC (`60` for UTC+1, `-300` for UTC−5); `null` lets
@@ -98,6 +107,16 @@ fn parse_offset(raw: Option<i64>) -> ApiResult<Option<i32>> {
 }
 
 /// Customer details, so the same permission as notes.
+#[utoipa::path(
+    put,
+    path = "/api/enterprise/customer/{install_id}/timezone",
+    operation_id = "setCustomerTimezone",
+    tag = "licenses",
+    summary = "Set or clear the customer's time zone",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    request_body = TimezoneBody,
+    responses((status = 200, description = "Saved", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn set_timezone(
     user: AdminUser,
     State(state): State<AppState>,

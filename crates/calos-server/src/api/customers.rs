@@ -23,6 +23,8 @@ use crate::extract::Query;
 pub const MAX_PER_PAGE: u32 = 200;
 const DEFAULT_PER_PAGE: u32 = 50;
 
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListParams {
@@ -76,6 +78,15 @@ struct ItemUsage {
     events_last30_days: i64,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/customers",
+    operation_id = "listCustomers",
+    tag = "licenses",
+    summary = "One page of licenses with customer, usage and health",
+    params(ListParams),
+    responses((status = 200, description = "The page", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn list(
     user: AdminUser,
     State(state): State<AppState>,

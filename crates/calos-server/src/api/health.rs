@@ -7,6 +7,14 @@ use serde_json::json;
 
 use crate::app::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "health",
+    summary = "Server and store health",
+    responses((status = 200, description = "The server and its store answer", body = crate::api::openapi::schemas::Health))
+)]
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.store.backend();
     match state.store.ping().await {

@@ -23,6 +23,8 @@ use crate::invoices::lifecycle::{self, DraftEdit};
 use crate::invoices::require;
 use crate::invoices::view::InvoiceView;
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = InvoiceGeneration)]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GenerateBody {
@@ -37,6 +39,15 @@ pub struct GenerateResponse {
     report: Report,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/invoices/generate",
+    operation_id = "generateInvoices",
+    tag = "invoices",
+    summary = "Draft the invoices of a month",
+    request_body = GenerateBody,
+    responses((status = 200, description = "What was drafted and skipped", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn generate(
     user: AdminUser,
     State(state): State<AppState>,
@@ -84,6 +95,8 @@ fn respond(
     }))
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = InvoiceEdit)]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EditBody {
@@ -92,6 +105,16 @@ pub struct EditBody {
     notes: Option<String>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/enterprise/invoices/{id}",
+    operation_id = "editInvoice",
+    tag = "invoices",
+    summary = "Edit a draft's discount and notes",
+    params(("id" = String, Path, description = "Numeric id", example = "1")),
+    request_body = EditBody,
+    responses((status = 200, description = "The edited invoice", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn edit(
     user: AdminUser,
     State(state): State<AppState>,
@@ -110,6 +133,15 @@ pub async fn edit(
     respond(&invoice, None)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/invoices/{id}/issue",
+    operation_id = "issueInvoice",
+    tag = "invoices",
+    summary = "Issue a draft (numbered, sent)",
+    params(("id" = String, Path, description = "Numeric id", example = "1")),
+    responses((status = 200, description = "The issued invoice", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn issue(
     user: AdminUser,
     State(state): State<AppState>,
@@ -122,6 +154,8 @@ pub async fn issue(
     respond(&invoice, None)
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = InvoicePayment)]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PayBody {
@@ -130,6 +164,16 @@ pub struct PayBody {
     reference: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/invoices/{id}/pay",
+    operation_id = "payInvoice",
+    tag = "invoices",
+    summary = "Record a payment",
+    params(("id" = String, Path, description = "Numeric id", example = "1")),
+    request_body = PayBody,
+    responses((status = 200, description = "The paid invoice", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn pay(
     user: AdminUser,
     State(state): State<AppState>,
@@ -162,12 +206,24 @@ pub async fn pay(
     respond(&invoice, None)
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = InvoiceVoid)]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VoidBody {
     reason: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/invoices/{id}/void",
+    operation_id = "voidInvoice",
+    tag = "invoices",
+    summary = "Void an issued invoice",
+    params(("id" = String, Path, description = "Numeric id", example = "1")),
+    request_body = VoidBody,
+    responses((status = 200, description = "The voided invoice", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn void(
     user: AdminUser,
     State(state): State<AppState>,

@@ -21,6 +21,8 @@ use crate::extract::Query;
 use crate::invoices::view::InvoiceView;
 use crate::invoices::{csv_export, download, lifecycle, require};
 
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListParams {
@@ -70,6 +72,15 @@ pub struct ListResponse<'a> {
     invoices: Vec<InvoiceView<'a>>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/invoices",
+    operation_id = "listInvoices",
+    tag = "invoices",
+    summary = "Invoices by month, status or customer",
+    params(ListParams),
+    responses((status = 200, description = "The invoices", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn list(
     user: AdminUser,
     State(state): State<AppState>,
@@ -102,6 +113,15 @@ pub struct ShowResponse<'a> {
     invoice: InvoiceView<'a>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/invoices/{id}",
+    operation_id = "showInvoice",
+    tag = "invoices",
+    summary = "One invoice with its lines",
+    params(("id" = String, Path, description = "Numeric id", example = "1")),
+    responses((status = 200, description = "The invoice", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn show(
     user: AdminUser,
     State(state): State<AppState>,
@@ -116,6 +136,15 @@ pub async fn show(
     .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/invoices/{id}/pdf",
+    operation_id = "invoicePdf",
+    tag = "invoices",
+    summary = "The invoice as PDF",
+    params(("id" = String, Path, description = "Numeric id", example = "1")),
+    responses((status = 200, description = "The PDF", body = Vec<u8>, content_type = "application/pdf"))
+)]
 pub async fn pdf(
     user: AdminUser,
     State(state): State<AppState>,
@@ -126,6 +155,15 @@ pub async fn pdf(
     download::pdf_response(state.store.as_ref(), &invoice).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/invoices.csv",
+    operation_id = "invoicesCsv",
+    tag = "invoices",
+    summary = "The same list as CSV",
+    params(ListParams),
+    responses((status = 200, description = "CSV, one invoice a line", body = String, content_type = "text/csv"))
+)]
 pub async fn csv(
     user: AdminUser,
     State(state): State<AppState>,

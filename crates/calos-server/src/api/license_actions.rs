@@ -49,13 +49,23 @@ async fn respond(state: &AppState, outcome: Outcome) -> ApiResult<JsonResponse<A
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateTierBody {
     new_tier: String,
     billing_period: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/customer/{install_id}/update-tier",
+    operation_id = "updateTier",
+    tag = "licenses",
+    summary = "Move a license to another plan",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    request_body = UpdateTierBody,
+    responses((status = 200, description = "Updated", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn update_tier(
     user: AdminUser,
     State(state): State<AppState>,
@@ -77,12 +87,22 @@ pub async fn update_tier(
     respond(&state, outcome).await
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/customer/{install_id}/suspend",
+    operation_id = "suspendLicense",
+    tag = "licenses",
+    summary = "Suspend a license",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    request_body = Option<ReasonBody>,
+    responses((status = 200, description = "Suspended", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn suspend(
     user: AdminUser,
     State(state): State<AppState>,
@@ -102,6 +122,15 @@ pub async fn suspend(
     respond(&state, outcome).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/customer/{install_id}/reactivate",
+    operation_id = "reactivateLicense",
+    tag = "licenses",
+    summary = "Lift a suspension",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    responses((status = 200, description = "Reactivated", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn reactivate(
     user: AdminUser,
     State(state): State<AppState>,
@@ -113,6 +142,15 @@ pub async fn reactivate(
     respond(&state, outcome).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/customer/{install_id}/activate",
+    operation_id = "activateLicense",
+    tag = "licenses",
+    summary = "Convert a trial to a paid license",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    responses((status = 200, description = "Activated", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn activate(
     user: AdminUser,
     State(state): State<AppState>,
@@ -124,12 +162,22 @@ pub async fn activate(
     respond(&state, outcome).await
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RenewBody {
     ends_at: Option<DateTime<Utc>>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/customer/{install_id}/renew",
+    operation_id = "renewLicense",
+    tag = "licenses",
+    summary = "Renew for a period (or to a date)",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    request_body = Option<RenewBody>,
+    responses((status = 200, description = "Renewed", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn renew(
     user: AdminUser,
     State(state): State<AppState>,
@@ -145,12 +193,22 @@ pub async fn renew(
     respond(&state, outcome).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExtendTrialBody {
     days: i64,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/customer/{install_id}/extend-trial",
+    operation_id = "extendTrial",
+    tag = "licenses",
+    summary = "Extend a trial by days",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    request_body = ExtendTrialBody,
+    responses((status = 200, description = "Extended", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn extend_trial(
     user: AdminUser,
     State(state): State<AppState>,
@@ -179,6 +237,8 @@ pub async fn extend_trial(
     respond(&state, outcome).await
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = LicenseDetails)]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DetailsBody {
@@ -188,6 +248,16 @@ pub struct DetailsBody {
 
 /// `PATCH /api/enterprise/customer/{installId}`: notes need `EditNotes`;
 /// domains change where a license may run, so they need `ManageLicense`.
+#[utoipa::path(
+    patch,
+    path = "/api/enterprise/customer/{install_id}",
+    operation_id = "updateLicenseDetails",
+    tag = "licenses",
+    summary = "Change notes and allowed domains",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    request_body = DetailsBody,
+    responses((status = 200, description = "Updated", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn update_details(
     user: AdminUser,
     State(state): State<AppState>,

@@ -3,6 +3,7 @@
 //! first (401 before anything else), then parses, authorises, calls
 //! core/store and renders.
 
+mod account_owner;
 mod admins;
 pub mod audit;
 mod billing_profile;
@@ -16,6 +17,7 @@ pub mod invoices;
 mod license_actions;
 mod mutate;
 pub mod notifications;
+pub mod openapi;
 mod plans;
 mod profile;
 mod revoke;
@@ -28,6 +30,7 @@ pub(crate) use mutate::{
 pub(crate) use usage::current_period;
 pub mod v1;
 mod views;
+mod webhook_test;
 mod webhooks;
 
 use axum::routing::{get, post, put};
@@ -90,6 +93,7 @@ pub fn enterprise_router() -> Router<AppState> {
                 .put(webhooks::replace)
                 .delete(webhooks::delete),
         )
+        .route("/webhooks/{id}/test", post(webhook_test::send))
         .route("/notifications", get(notifications::list))
         .route(
             "/notifications/subscriptions",
@@ -99,6 +103,10 @@ pub fn enterprise_router() -> Router<AppState> {
         .route(
             "/branding/default",
             get(branding::get_default).put(branding::put_default),
+        )
+        .route(
+            "/customers/{install_id}/owner",
+            get(account_owner::show).put(account_owner::put),
         )
         .route(
             "/customers/{install_id}/branding",

@@ -18,6 +18,8 @@ use crate::auth::AdminUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
 
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ListParams {
@@ -65,6 +67,15 @@ pub fn query(p: &ListParams) -> ApiResult<DeliveryQuery> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/notifications",
+    operation_id = "listNotifications",
+    tag = "notifications",
+    summary = "The notification outbox",
+    params(ListParams),
+    responses((status = 200, description = "One page of notifications", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn list(
     user: AdminUser,
     State(state): State<AppState>,
@@ -77,6 +88,15 @@ pub async fn list(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/notifications/{id}/resend",
+    operation_id = "resendNotification",
+    tag = "notifications",
+    summary = "Send a notification again",
+    params(("id" = String, Path, description = "Numeric id", example = "1")),
+    responses((status = 200, description = "Queued again", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn resend(
     user: AdminUser,
     State(state): State<AppState>,
@@ -97,6 +117,14 @@ pub async fn resend(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/notifications/subscriptions",
+    operation_id = "notificationSubscriptions",
+    tag = "notifications",
+    summary = "Events e-mailed to this admin",
+    responses((status = 200, description = "The subscribed events", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn subscriptions(
     user: AdminUser,
     State(state): State<AppState>,
@@ -110,12 +138,21 @@ pub async fn subscriptions(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionsBody {
     events: Vec<String>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/enterprise/notifications/subscriptions",
+    operation_id = "setNotificationSubscriptions",
+    tag = "notifications",
+    summary = "Choose the events e-mailed to this admin",
+    request_body = SubscriptionsBody,
+    responses((status = 200, description = "Saved", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn set_subscriptions(
     user: AdminUser,
     State(state): State<AppState>,

@@ -37,6 +37,14 @@ impl From<Plan> for PlanView {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/plans",
+    operation_id = "listPlans",
+    tag = "plans",
+    summary = "Every plan",
+    responses((status = 200, description = "The plans", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn list(
     user: AdminUser,
     State(state): State<AppState>,
@@ -56,6 +64,16 @@ pub struct PutResponse {
     plan: PlanView,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/enterprise/plans/{slug}",
+    operation_id = "putPlan",
+    tag = "plans",
+    summary = "Create or replace a plan",
+    params(("slug" = String, Path, description = "The plan's slug, equal to the body's `slug`")),
+    request_body = Object,
+    responses((status = 200, description = "Saved", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn put(
     user: AdminUser,
     State(state): State<AppState>,

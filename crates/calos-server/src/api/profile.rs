@@ -59,6 +59,15 @@ struct EventRow<'a> {
     count: i64,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/customer/{install_id}/profile",
+    operation_id = "customerProfile",
+    tag = "licenses",
+    summary = "A customer's license, plan and instances",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    responses((status = 200, description = "The profile", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn show(
     user: AdminUser,
     State(state): State<AppState>,

@@ -14,7 +14,7 @@ use crate::auth::AdminUser;
 use crate::error::ApiResult;
 use crate::extract::Json;
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RevokeBody {
     install_id: String,
@@ -30,6 +30,15 @@ pub struct Revoked {
     changed: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/revoke-license",
+    operation_id = "revokeLicense",
+    tag = "licenses",
+    summary = "Revoke a license",
+    request_body = RevokeBody,
+    responses((status = 200, description = "Revoked", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn revoke(
     user: AdminUser,
     State(state): State<AppState>,

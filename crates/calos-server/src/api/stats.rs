@@ -31,6 +31,14 @@ pub struct StatsResponse {
     stats: StatsView,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/stats",
+    operation_id = "stats",
+    tag = "licenses",
+    summary = "Revenue, customer and trial figures",
+    responses((status = 200, description = "The figures", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn show(
     user: AdminUser,
     State(state): State<AppState>,

@@ -21,6 +21,14 @@ use crate::extract::Json;
 /// Ten years: longer is "never", which is what omitting it means.
 const MAX_EXPIRES_DAYS: i64 = 3650;
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/tokens",
+    operation_id = "listTokens",
+    tag = "tokens",
+    summary = "Every API token (prefixes only)",
+    responses((status = 200, description = "The tokens", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn list(
     user: AdminUser,
     State(state): State<AppState>,
@@ -30,6 +38,8 @@ pub async fn list(
     Ok(JsonResponse(json!({ "success": true, "tokens": tokens })))
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = NewApiToken)]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateBody {
@@ -38,6 +48,15 @@ pub struct CreateBody {
     role: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/tokens",
+    operation_id = "createToken",
+    tag = "tokens",
+    summary = "Create an API token (the secret is shown once)",
+    request_body = CreateBody,
+    responses((status = 201, description = "Created", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn create(
     user: AdminUser,
     State(state): State<AppState>,
@@ -80,6 +99,15 @@ pub async fn create(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/tokens/{id}/revoke",
+    operation_id = "revokeToken",
+    tag = "tokens",
+    summary = "Revoke an API token",
+    params(("id" = String, Path, description = "Numeric id", example = "1")),
+    responses((status = 200, description = "Revoked", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn revoke(
     user: AdminUser,
     State(state): State<AppState>,

@@ -25,6 +25,8 @@ use crate::extract::Query;
 /// Longest series one request may ask for.
 const MAX_DAYS: u64 = 400;
 
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UsageParams {
@@ -117,6 +119,15 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
     d.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/customer/{install_id}/usage",
+    operation_id = "customerUsage",
+    tag = "licenses",
+    summary = "Metered usage over a period",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef"), UsageParams),
+    responses((status = 200, description = "Usage per meter", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn show(
     user: AdminUser,
     State(state): State<AppState>,

@@ -29,6 +29,8 @@ const MAX_DESCRIPTION: usize = 200;
 /// Entries of the delivery log shown with an endpoint.
 const LOG_ENTRIES: u32 = 50;
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = WebhookEndpoint)]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Body {
@@ -100,6 +102,14 @@ fn shown(e: &WebhookEndpoint) -> Value {
     json!(e)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/webhooks",
+    operation_id = "listWebhooks",
+    tag = "webhooks",
+    summary = "Every webhook endpoint",
+    responses((status = 200, description = "The endpoints", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn list(
     user: AdminUser,
     State(state): State<AppState>,
@@ -109,6 +119,15 @@ pub async fn list(
     Ok(JsonResponse(json!({ "success": true, "webhooks": hooks })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/webhooks",
+    operation_id = "createWebhook",
+    tag = "webhooks",
+    summary = "Add a webhook endpoint (the secret is shown once)",
+    request_body = Body,
+    responses((status = 201, description = "Created", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn create(
     user: AdminUser,
     State(state): State<AppState>,
@@ -135,6 +154,15 @@ pub async fn create(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/webhooks/{id}",
+    operation_id = "showWebhook",
+    tag = "webhooks",
+    summary = "One webhook endpoint",
+    params(("id" = String, Path, description = "Numeric id", example = "1")),
+    responses((status = 200, description = "The endpoint", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn show(
     user: AdminUser,
     State(state): State<AppState>,
@@ -160,6 +188,16 @@ pub async fn show(
     ))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/enterprise/webhooks/{id}",
+    operation_id = "replaceWebhook",
+    tag = "webhooks",
+    summary = "Replace a webhook endpoint",
+    params(("id" = String, Path, description = "Numeric id", example = "1")),
+    request_body = Body,
+    responses((status = 200, description = "Replaced", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn replace(
     user: AdminUser,
     State(state): State<AppState>,
@@ -193,6 +231,15 @@ pub async fn replace(
     Ok(JsonResponse(answer))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/enterprise/webhooks/{id}",
+    operation_id = "deleteWebhook",
+    tag = "webhooks",
+    summary = "Delete a webhook endpoint",
+    params(("id" = String, Path, description = "Numeric id", example = "1")),
+    responses((status = 200, description = "Deleted", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn delete(
     user: AdminUser,
     State(state): State<AppState>,

@@ -11,8 +11,10 @@
 //! * at most `max_connections` connections are served at once; more wait in
 //!   the kernel's accept queue rather than costing memory here.
 //!
-//! Shutdown stops accepting, lets in-flight requests finish and closes idle
-//! connections (hyper-util's `GracefulShutdown`).
+//! Shutdown closes the listener (new connections are refused), lets
+//! in-flight requests finish and closes idle connections (hyper-util's
+//! `GracefulShutdown`) — for at most `shutdown_grace`, after which whatever
+//! is still running is abandoned so a stuck client cannot hold the process.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -41,6 +43,8 @@ pub struct Limits {
     pub max_headers: usize,
     pub header_read_timeout: Duration,
     pub max_connections: usize,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
 }
 
 impl Limits {
@@ -51,6 +55,7 @@ impl Limits {
             max_headers: config.max_headers,
             header_read_timeout: config.header_read_timeout,
             max_connections: config.max_connections.max(1),
+            shutdown_grace: config.shutdown_grace,
         }
     }
 
@@ -66,8 +71,8 @@ impl Limits {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then waits for the
-/// open connections to finish their requests.
+/// Serves `app` on `listener` until `shutdown` resolves, then waits (at most
+/// `limits.shutdown_grace`) for the open connections to finish their requests.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -124,8 +129,27 @@ pub async fn serve(
             }
         });
     }
+    // Closed now, not after the drain: new clients are refused at once and
+    // go to another node rather than waiting for a server that is leaving.
     drop(listener);
-    graceful.shutdown().await;
+    drain(graceful, limits.shutdown_grace).await;
+}
+
+/// Waits for the open connections to finish their requests, up to `grace`.
+async fn drain(graceful: GracefulShutdown, grace: Duration) {
+    let open = graceful.count();
+    if open > 0 {
+        tracing::info!(connections = open, "draining connections");
+    }
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace_secs = grace.as_secs_f64(),
+            "shutdown grace over; abandoning the requests still running"
+        );
+    }
 }
 
 /// One accepted connection and what it holds until it closes.

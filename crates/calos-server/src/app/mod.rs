@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::ingest::limits::TelemetryLimits;
 use crate::licensing::{LicenseCache, Licensing};
 use crate::secrets::{KeySource, LicenseKeyHasher, MasterKey};
-use crate::store::open_store;
+use crate::store::open_server_store;
 use crate::workers;
 
 pub use router::router;
@@ -44,13 +44,15 @@ pub struct AppState {
     pub totp_sealer: Arc<crate::auth::totp::TotpSealer>,
     /// Webhook endpoints' signing secrets; derived once from the master key.
     pub webhook_secrets: Arc<crate::notify::secret::WebhookSecrets>,
+    /// Prometheus metrics of this server (`/metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
     /// Opens the store (applying migrations), seeds the default plans where
     /// missing and loads the master key. Each failure names its step.
     pub async fn open(config: Config) -> anyhow::Result<(AppState, OpenReport)> {
-        let store = open_store(&config.database_url).await?;
+        let store = open_server_store(&config).await?;
         let plans_inserted = store
             .ensure_plans(&default_plans())
             .await
@@ -102,6 +104,7 @@ impl AppState {
             telemetry_limits: Arc::new(TelemetryLimits::new(config_limits)),
             totp_sealer,
             webhook_secrets,
+            metrics: Arc::new(crate::metrics::Metrics::new()),
         })
     }
 }
@@ -131,9 +134,11 @@ pub async fn bind(config: &Config) -> anyhow::Result<(TcpListener, SocketAddr)> 
     Ok((listener, addr))
 }
 
-/// Serves until `shutdown` resolves, then lets in-flight requests finish and
-/// stops the background workers. HTTPS when the configuration names a
-/// certificate (loaded here; `serve` loads it earlier to fail before binding).
+/// Serves until `shutdown` resolves, then lets in-flight requests finish
+/// (for at most `shutdown_grace`) and only then stops the background
+/// workers, so the batched writes those requests made are flushed by the
+/// workers' last round. HTTPS when the configuration names a certificate
+/// (loaded here; `serve` loads it earlier to fail before binding).
 pub async fn run(
     listener: TcpListener,
     state: AppState,
@@ -158,8 +163,11 @@ pub async fn run_with_tls(
     connections::serve(listener, app, tls, limits, async move {
         shutdown.await;
         tracing::info!("shutting down: finishing in-flight requests");
-        let _ = stop_tx.send(true);
     })
     .await;
+    // After the drain: a verify answered during it still had its
+    // last-seen news queued, and the writes worker flushes once more on stop.
+    let _ = stop_tx.send(true);
     workers.join().await;
+    tracing::info!("stopped: requests drained, batched writes flushed");
 }

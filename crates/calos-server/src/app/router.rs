@@ -2,7 +2,7 @@
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::header;
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -16,13 +16,21 @@ use crate::config::Config;
 use crate::{api, auth, pages};
 
 pub fn router(state: AppState) -> Router {
+    router_with_verify(state, post(api::v1::verify::verify))
+}
+
+/// [`router`] with `verify` answering `POST /api/v1/license/verify`: the
+/// benchmark's floor (`calos-bench`) puts a handler without any lookup
+/// there, behind every route and layer the server has.
+pub fn router_with_verify(state: AppState, verify: MethodRouter<AppState>) -> Router {
     let config = state.config.clone();
     let main = Router::new()
         .route("/healthz", get(api::health::healthz))
+        .route("/api/openapi.json", get(api::openapi::document))
         .route("/api/auth/login", post(auth::routes::login))
         .route("/api/auth/logout", post(auth::routes::logout))
         .route("/api/auth/me", get(auth::routes::me))
-        .route("/api/v1/license/verify", post(api::v1::verify::verify))
+        .route("/api/v1/license/verify", verify)
         .route("/.well-known/jwks.json", get(api::v1::jwks::jwks))
         .route("/api/v1/branding", get(api::v1::branding::show))
         .route(api::branding::LOGO_ROUTE, get(api::v1::branding::logo))
@@ -34,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::account_router())
         .merge(pages::router())
         .merge(crate::portal::router())
+        .merge(crate::metrics::route::main_port(&config))
         .fallback(middleware::no_route)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .layer(axum::Extension(auth::LoginGuard::new(
@@ -47,6 +56,10 @@ pub fn router(state: AppState) -> Router {
     let main = with_request_layers(with_body_limits(main, config.body_limit_bytes), &config);
     main.merge(telemetry_routes(&config))
         .merge(api::branding::logo_upload_routes(&config))
+        // Outside the request layers, so timeouts and refusals are counted too.
+        .layer(crate::metrics::http::RecordLayer::new(
+            state.metrics.clone(),
+        ))
         .layer(axum::middleware::from_fn_with_state(
             config.secure_cookies,
             super::security::headers,

@@ -23,13 +23,15 @@ use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 
-#[derive(Deserialize)]
+#[derive(utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PasswordBody {
     current_password: String,
     new_password: String,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = TotpCode)]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CodeBody {
@@ -42,6 +44,15 @@ fn wrong(field: &'static str, message: &str) -> ApiError {
 
 /// Changes the password: every session of the admin ends (other browsers
 /// included) and this browser gets a new one.
+#[utoipa::path(
+    post,
+    path = "/api/auth/password",
+    operation_id = "changePassword",
+    tag = "auth",
+    summary = "Change the own password (ends every session)",
+    request_body = PasswordBody,
+    responses((status = 200, description = "Changed; this browser gets a new session", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     Extension(guard): Extension<Arc<LoginGuard>>,
@@ -94,6 +105,14 @@ pub async fn change_password(
 
 /// Starts enrolment: a new secret, shown once as an `otpauth://` URI and in
 /// base32. Nothing changes at login until a code confirms it.
+#[utoipa::path(
+    post,
+    path = "/api/auth/totp/enrol",
+    operation_id = "totpEnrol",
+    tag = "auth",
+    summary = "Start TOTP enrolment",
+    responses((status = 200, description = "The secret and its otpauth URI", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn enrol(
     State(state): State<AppState>,
     Extension(guard): Extension<Arc<LoginGuard>>,
@@ -159,6 +178,15 @@ async fn checked_code(
 }
 
 /// Confirms enrolment with a code from the authenticator: TOTP is on.
+#[utoipa::path(
+    post,
+    path = "/api/auth/totp/confirm",
+    operation_id = "totpConfirm",
+    tag = "auth",
+    summary = "Confirm TOTP enrolment with a code",
+    request_body = CodeBody,
+    responses((status = 200, description = "TOTP enabled", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn confirm(
     State(state): State<AppState>,
     Extension(guard): Extension<Arc<LoginGuard>>,
@@ -195,6 +223,15 @@ pub async fn confirm(
 }
 
 /// Turns TOTP off; needs a current code.
+#[utoipa::path(
+    post,
+    path = "/api/auth/totp/disable",
+    operation_id = "totpDisable",
+    tag = "auth",
+    summary = "Turn TOTP off with a code",
+    request_body = CodeBody,
+    responses((status = 200, description = "TOTP disabled", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn disable(
     State(state): State<AppState>,
     Extension(guard): Extension<Arc<LoginGuard>>,

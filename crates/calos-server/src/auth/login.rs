@@ -30,14 +30,14 @@ use crate::extract::{ClientIp, Json};
 /// How long the code step may follow the password step.
 const CHALLENGE_MINUTES: i64 = 5;
 
-#[derive(Deserialize)]
+#[derive(utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     username: String,
     password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TotpLoginBody {
     challenge: String,
@@ -98,6 +98,15 @@ async fn refuse(
     ApiError::LoginFailed
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    operation_id = "login",
+    tag = "auth",
+    summary = "Log in with username and password",
+    request_body = LoginBody,
+    responses((status = 200, description = "Logged in (session cookie set), or `totpRequired` with a challenge", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn login(
     State(state): State<AppState>,
     Extension(guard): Extension<Arc<LoginGuard>>,
@@ -146,6 +155,15 @@ pub async fn login(
     start_session(&state, &guard, attempt, admin, jar, ip, now, false).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/login/totp",
+    operation_id = "loginTotp",
+    tag = "auth",
+    summary = "Second login step: the TOTP code",
+    request_body = TotpLoginBody,
+    responses((status = 200, description = "Logged in (session cookie set)", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn login_totp(
     State(state): State<AppState>,
     Extension(guard): Extension<Arc<LoginGuard>>,

@@ -13,6 +13,14 @@ use crate::error::ApiResult;
 pub use super::login::{login, login_totp};
 
 /// Ends the session on the server (the cookie alone would not).
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    operation_id = "logout",
+    tag = "auth",
+    summary = "End this session",
+    responses((status = 200, description = "Logged out", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn logout(
     State(state): State<AppState>,
     user: AdminUser,
@@ -25,6 +33,14 @@ pub async fn logout(
     Ok((jar, axum::Json(json!({ "success": true }))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/auth/me",
+    operation_id = "me",
+    tag = "auth",
+    summary = "The authenticated admin",
+    responses((status = 200, description = "The admin, role and how they authenticated", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn me(State(state): State<AppState>, user: AdminUser) -> ApiResult<impl IntoResponse> {
     let via = match user.method {
         AuthMethod::Session { .. } => "session",

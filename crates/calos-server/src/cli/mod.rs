@@ -125,6 +125,10 @@ struct ServeArgs {
     /// The PEM private key of --tls-cert (also CALOS_TLS_KEY).
     #[arg(long, value_name = "PATH")]
     tls_key: Option<PathBuf>,
+    /// Serve /metrics on this address, unauthenticated, instead of the main
+    /// port (also CALOS_METRICS_ADDR), e.g. 127.0.0.1:9464.
+    #[arg(long, value_name = "ADDR")]
+    metrics_addr: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]
@@ -230,6 +234,10 @@ pub fn run() -> ExitCode {
         },
         tls_key: match &cli.command {
             Command::Serve(args) => args.tls_key.clone(),
+            _ => None,
+        },
+        metrics_addr: match &cli.command {
+            Command::Serve(args) => args.metrics_addr,
             _ => None,
         },
     };

@@ -33,7 +33,9 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         }
     }
     let (listener, addr) = app::bind(&state.config).await?;
+    let metrics_addr = crate::metrics::port::bind(&state)?;
     print_banner(scheme, addr, &first, state.store.backend());
+    print_metrics(scheme, addr, metrics_addr);
     app::run_with_tls(listener, state, tls, shutdown_signal()).await;
     println!("CALOS stopped");
     Ok(())
@@ -63,6 +65,22 @@ fn print_banner(scheme: &str, addr: SocketAddr, first: &FirstAdmin, backend: &st
     println!("  log in:     curl -c cookies.txt -H 'Content-Type: application/json' -d '{{\"username\":\"admin\",\"password\":\"…\"}}' {base}/api/auth/login");
     println!("  scripts:    calos admin token create --name NAME, then send Authorization: Bearer <token>");
     println!("Stop with Ctrl-C or SIGTERM.");
+}
+
+/// Where Prometheus scrapes, printed after the banner.
+fn print_metrics(scheme: &str, addr: SocketAddr, separate: Option<SocketAddr>) {
+    match separate {
+        Some(m) => println!("  metrics:    http://{m}/metrics (separate port, no authentication)"),
+        None => println!(
+            "  metrics:    {scheme}://{}:{}/metrics (Authorization: Bearer <API token>)",
+            if addr.ip().is_unspecified() {
+                "localhost".to_owned()
+            } else {
+                addr.ip().to_string()
+            },
+            addr.port()
+        ),
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what `docker stop` and systemd send).

@@ -74,6 +74,15 @@ async fn claims_of(state: &AppState, id: &InstallId) -> ApiResult<Vec<serde_json
     Ok(out)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/customers/{install_id}/domains",
+    operation_id = "listDomains",
+    tag = "domains",
+    summary = "A customer's portal domains",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    responses((status = 200, description = "The domains", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn list(
     user: AdminUser,
     State(state): State<AppState>,
@@ -85,12 +94,24 @@ pub async fn list(
     Ok(axum::Json(json!({ "success": true, "domains": domains })))
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = NewDomain)]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddBody {
     domain: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/customers/{install_id}/domains",
+    operation_id = "addDomain",
+    tag = "domains",
+    summary = "Add a portal domain (verified by a DNS TXT record)",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    request_body = AddBody,
+    responses((status = 201, description = "Added, with the TXT record to publish", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn add(
     user: AdminUser,
     State(state): State<AppState>,
@@ -145,6 +166,15 @@ fn path_domain(raw: &str) -> ApiResult<Domain> {
     })
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/enterprise/customers/{install_id}/domains/{domain}",
+    operation_id = "removeDomain",
+    tag = "domains",
+    summary = "Remove a portal domain",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef"), ("domain" = String, Path, description = "The domain")),
+    responses((status = 200, description = "Removed", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn remove(
     user: AdminUser,
     State(state): State<AppState>,
@@ -173,6 +203,15 @@ pub async fn remove(
     Ok(axum::Json(json!({ "success": true })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/customers/{install_id}/domains/{domain}/verify",
+    operation_id = "verifyDomain",
+    tag = "domains",
+    summary = "Check the domain's TXT record now",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef"), ("domain" = String, Path, description = "The domain")),
+    responses((status = 200, description = "The verification outcome", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn verify(
     user: AdminUser,
     State(state): State<AppState>,

@@ -1,7 +1,10 @@
 //! On PostgreSQL, every node listens for license changes (announced by a
 //! trigger on commit, see the `20250102000000_verify` migration) and drops
 //! the changed entry from its cache at once. A lost connection may have lost
-//! notifications too, so after reconnecting the whole cache is dropped.
+//! notifications too, so after reconnecting the whole cache is dropped —
+//! after, not when the connection drops: while PostgreSQL is down nothing
+//! can change a license, and the cached entries keep answering verify (up
+//! to their TTL) instead of every deployment getting 503s.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -24,7 +27,12 @@ pub async fn run(
     listening: Arc<AtomicBool>,
 ) {
     loop {
-        let mut listener = match connect(&database_url).await {
+        // sqlx retries a refused connection for a while: stop must not wait for that.
+        let connected = tokio::select! {
+            c = connect(&database_url) => c,
+            _ = stop.changed() => return,
+        };
+        let mut listener = match connected {
             Ok(l) => l,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot LISTEN for license changes; retrying");
@@ -41,11 +49,12 @@ pub async fn run(
             tokio::select! {
                 received = listener.try_recv() => match received {
                     Ok(Some(n)) => apply(&cache, n.payload()),
-                    // The connection dropped; sqlx reconnects on the next call.
+                    // The connection dropped: reconnect in the outer loop,
+                    // which drops the cache once listening again.
                     Ok(None) => {
                         tracing::warn!("license change listener reconnecting");
                         listening.store(false, Ordering::Release);
-                        cache.invalidate_all();
+                        break;
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "license change listener failed");

@@ -7,7 +7,9 @@
 //! next to the clean `/admin/...` ones.
 
 mod account;
+mod account_owner;
 mod admins;
+mod api_docs;
 mod assets;
 mod audit;
 mod branding;
@@ -68,6 +70,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/invoices", get(invoices::page))
         .route("/admin/billing-profile", get(invoices::billing_page))
         .route("/admin/notifications", get(notifications::page))
+        .route("/api/docs", get(api_docs::page))
         .route("/assets/{*path}", get(assets::serve))
         .layer(axum::middleware::from_fn(headers::security_headers))
 }

@@ -81,6 +81,8 @@ struct ProfilePage {
     may_manage: bool,
     may_revoke: bool,
     may_tier: bool,
+    /// The account owner panel (`account_owner_panel.html`).
+    owner: super::account_owner::OwnerPanel,
 }
 
 pub struct PickerRow {
@@ -251,6 +253,12 @@ async fn load(
         store.list_audit(&history_query),
     )?;
     let plan = plans.iter().find(|p| p.slug == license.plan);
+    let owner = super::account_owner::panel(
+        store.as_ref(),
+        customer.as_ref().map(|c| c.id),
+        user.may(Permission::CreateLicense),
+    )
+    .await?;
     let (name, email, company) = customer.map_or_else(
         || {
             (
@@ -318,6 +326,7 @@ async fn load(
         may_manage: user.may(Permission::ManageLicense),
         may_revoke: user.may(Permission::Revoke),
         may_tier: user.may(Permission::ChangeTier),
+        owner,
     }))
 }
 

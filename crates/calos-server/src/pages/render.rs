@@ -34,6 +34,7 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
 pub fn describe_store_error(err: &StoreError) -> String {
     match err {
         StoreError::Unavailable(_) => "the database is unavailable".to_owned(),
+        StoreError::StorageFull(_) => "the database's disk is full".to_owned(),
         StoreError::Backend(msg)
             if msg.contains("no such table")
                 || (msg.contains("relation") && msg.contains("does not exist")) =>

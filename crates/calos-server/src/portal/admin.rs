@@ -21,12 +21,23 @@ use crate::extract::Json;
 
 pub const INVITE_HOURS: i64 = 72;
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = PortalInvite)]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InviteBody {
     email: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/enterprise/customers/{install_id}/portal-users",
+    operation_id = "listPortalUsers",
+    tag = "portal",
+    summary = "A customer's portal accounts",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    responses((status = 200, description = "The accounts", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn list(
     user: AdminUser,
     State(state): State<AppState>,
@@ -39,6 +50,16 @@ pub async fn list(
     Ok(axum::Json(json!({ "success": true, "users": users })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/enterprise/customers/{install_id}/portal-users",
+    operation_id = "invitePortalUser",
+    tag = "portal",
+    summary = "Invite a portal account by e-mail",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    request_body = InviteBody,
+    responses((status = 201, description = "Invited", body = crate::api::openapi::schemas::Success))
+)]
 pub async fn invite(
     user: AdminUser,
     State(state): State<AppState>,

@@ -30,6 +30,8 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> Workers {
         stop.clone(),
     ));
     let notify = spawn_notify(state, &stop);
+    // The separate metrics port, when configured, stops with the workers.
+    let metrics_port = crate::metrics::port::spawn(state, stop.clone());
     let expiry = tokio::spawn(expiry::run(
         state.store.clone(),
         state.config.expiry_interval,
@@ -38,6 +40,7 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> Workers {
     let mut handles = vec![expiry, retention];
     handles.extend(licensing);
     handles.extend(notify);
+    handles.extend(metrics_port);
     Workers { handles }
 }
 

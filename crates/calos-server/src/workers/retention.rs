@@ -15,6 +15,9 @@ use calos_store::{PruneReport, Store, StoreResult};
 const BATCH: u32 = 5_000;
 /// Upper bound on statements per tick, so one tick always ends.
 const MAX_BATCHES: usize = 200;
+/// Months of raw-event storage kept made ahead (PostgreSQL partitions):
+/// each tick makes them, so a node that ran for months still has them.
+const MONTHS_AHEAD: u32 = 2;
 
 pub async fn run(
     store: Arc<dyn Store>,
@@ -49,6 +52,17 @@ pub async fn tick(
     now: DateTime<Utc>,
 ) -> StoreResult<PruneReport> {
     let cutoff = now - chrono::Duration::days(i64::from(retention_days));
+    // Whole months before the cutoff go at once (a partition drop); the
+    // batches below delete the rest of the cutoff's month row by row.
+    let kept = store.maintain_raw_events(now, MONTHS_AHEAD, cutoff).await?;
+    if kept.partitions_made + kept.partitions_dropped > 0 {
+        tracing::info!(
+            made = kept.partitions_made,
+            dropped = kept.partitions_dropped,
+            events_dropped = kept.events_dropped,
+            "retention maintained raw telemetry partitions"
+        );
+    }
     let mut total = PruneReport::default();
     for _ in 0..MAX_BATCHES {
         let r = store.prune_raw_events(cutoff, BATCH).await?;

@@ -113,6 +113,9 @@ impl TestApp {
             admin_password: Some(Secret::new(ADMIN_PASSWORD.to_owned())),
             body_limit_bytes: 64 * 1024,
             expiry_interval: Duration::from_secs(3600),
+            // The whole suite shares one PostgreSQL: under its load a pool can
+            // be busy for over the 1 s production default (faults_* use that).
+            db_acquire_timeout: Duration::from_secs(5),
             ..Config::default()
         };
         configure(&mut config);

@@ -37,12 +37,25 @@ type BucketRow = (String, DateTime<Utc>, String, String, i64, i64, i64);
 /// Events per statement: bounds one statement's memory, not a parameter limit.
 const EVENT_ROWS: usize = 5_000;
 
-const INSERT_EVENTS: &str = "INSERT INTO telemetry_events (install_id, event_id, type, feature, \
-     user_hash, session, ts, user_agent, endpoint, duration_ms, status, error, props_json) \
-     SELECT i, e, t, f, u, s, ts, ua, ep, d, st, er, p::jsonb FROM UNNEST($1::text[], $2::text[], \
+/// The id goes into `telemetry_event_ids` first (its primary key is what
+/// makes an event id a duplicate whatever its ts: the partitioned raw table
+/// cannot have a unique key without ts); the raw row is written only for
+/// ids that were new. Within the statement the first copy of a repeated id
+/// wins, and rows go in (install, id) byte order, as the caller sorted them.
+const INSERT_EVENTS: &str = "WITH x AS (SELECT * FROM UNNEST($1::text[], $2::text[], \
      $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[], \
-     $10::int8[], $11::int4[], $12::text[], $13::text[]) AS x(i, e, t, f, u, s, ts, ua, ep, d, st, er, p) \
-     ON CONFLICT (install_id, event_id) DO NOTHING RETURNING install_id, event_id";
+     $10::int8[], $11::int4[], $12::text[], $13::text[]) WITH ORDINALITY \
+     AS x(i, e, t, f, u, s, ts, ua, ep, d, st, er, p, n)), \
+     firsts AS (SELECT DISTINCT ON (i COLLATE \"C\", e COLLATE \"C\") * FROM x \
+     ORDER BY i COLLATE \"C\", e COLLATE \"C\", n), \
+     ids AS (INSERT INTO telemetry_event_ids (install_id, event_id, ts) \
+     SELECT i, e, ts FROM firsts ORDER BY i COLLATE \"C\", e COLLATE \"C\" \
+     ON CONFLICT (install_id, event_id) DO NOTHING RETURNING install_id, event_id) \
+     INSERT INTO telemetry_events (install_id, event_id, type, feature, \
+     user_hash, session, ts, user_agent, endpoint, duration_ms, status, error, props_json) \
+     SELECT i, e, t, f, u, s, ts, ua, ep, d, st, er, p::jsonb FROM firsts \
+     JOIN ids ON ids.install_id = firsts.i AND ids.event_id = firsts.e \
+     RETURNING install_id, event_id";
 
 /// Writes events (of any installs) and folds the new ones; meters their
 /// usage when `terms` is given. Returns how many events were new.

@@ -28,6 +28,8 @@ use crate::licensing::AuthFailure;
 pub const INSTALL_HEADER: &str = "x-calos-install-id";
 pub const KEY_HEADER: &str = "x-calos-license-key";
 
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Credentials {
@@ -42,6 +44,15 @@ fn header_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|v| v.trim().to_owned())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/branding",
+    operation_id = "brandingForInstall",
+    tag = "branding",
+    summary = "Branding a deployment shows",
+    params(Credentials),
+    responses((status = 200, description = "The resolved brand", body = Object))
+)]
 pub async fn show(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -78,6 +89,15 @@ pub async fn show(
 }
 
 /// Logos are public: whoever sees the product sees its logo.
+#[utoipa::path(
+    get,
+    path = "/branding/logo/{scope}/{sha}",
+    operation_id = "brandingLogo",
+    tag = "branding",
+    summary = "A stored logo image",
+    params(("scope" = String, Path, description = "`default` or an install id"), ("sha" = String, Path, description = "SHA-256 of the image, 64 hex digits")),
+    responses((status = 200, description = "The image", body = Vec<u8>, content_type = "image/png"))
+)]
 pub async fn logo(
     State(state): State<AppState>,
     Path((scope, sha)): Path<(String, String)>,
@@ -110,6 +130,15 @@ pub async fn logo(
 }
 
 /// The branding's CSS variables as a stylesheet, for the portal.
+#[utoipa::path(
+    get,
+    path = "/branding/theme/{install_id}",
+    operation_id = "brandingTheme",
+    tag = "branding",
+    summary = "A customer's theme stylesheet",
+    params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
+    responses((status = 200, description = "CSS custom properties", body = String, content_type = "text/css"))
+)]
 pub async fn theme(
     State(state): State<AppState>,
     Path(raw_id): Path<String>,

@@ -16,6 +16,14 @@ use crate::app::AppState;
 use crate::error::ApiResult;
 use crate::licensing::keys::{published, PublishedKey};
 
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    operation_id = "jwks",
+    tag = "license",
+    summary = "Public keys that sign verdicts",
+    responses((status = 200, description = "The active key and retired keys still in use", body = crate::api::openapi::schemas::Jwks))
+)]
 pub async fn jwks(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
     let records = state.store.list_signing_keys().await?;
     let set = JwkSet {

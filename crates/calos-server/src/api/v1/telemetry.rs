@@ -25,7 +25,7 @@ use crate::licensing::AuthFailure;
 
 /// Why a whole batch was refused (nothing of it is stored).
 #[derive(Debug)]
-enum Refusal {
+pub enum Refusal {
     TooManyEvents(usize),
     TooLarge,
     Api(ApiError),
@@ -72,11 +72,42 @@ impl IntoResponse for Refusal {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/telemetry",
+    operation_id = "ingestTelemetry",
+    tag = "telemetry",
+    summary = "Send a batch of telemetry events",
+    request_body = calos_core::protocol::TelemetryBatch,
+    responses((status = 200, description = "Accepted, duplicate and rejected events (each rejection with its reason)", body = calos_core::protocol::TelemetryAck))
+)]
 pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    match handle(&state, &headers, body).await {
+    let outcome = handle(&state, &headers, body).await;
+    state.metrics.telemetry_batch(outcome.as_ref().ok());
+    match outcome {
         Ok(ack) => Json(ack).into_response(),
         Err(refusal) => refusal.into_response(),
     }
+}
+
+/// A batch body as the handler reads it: UTF-8, JSON of the batch's shape,
+/// at most [`MAX_BATCH_EVENTS`] events. Pure (no state, no I/O), so the
+/// `telemetry_batch` fuzz target (fuzz/) runs exactly this.
+pub fn parse_batch(bytes: &[u8]) -> Result<TelemetryBatch, Refusal> {
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(ApiError::MalformedJson("the body is not valid UTF-8".into()).into());
+    }
+    let batch: TelemetryBatch = serde_json::from_slice(bytes).map_err(|e| {
+        if e.is_data() {
+            ApiError::InvalidBody(e.to_string())
+        } else {
+            ApiError::MalformedJson(e.to_string())
+        }
+    })?;
+    if batch.events.len() > MAX_BATCH_EVENTS {
+        return Err(Refusal::TooManyEvents(batch.events.len()));
+    }
+    Ok(batch)
 }
 
 async fn handle(
@@ -95,19 +126,7 @@ async fn handle(
     let bytes = axum::body::to_bytes(body, MAX_BATCH_BYTES)
         .await
         .map_err(|_| Refusal::TooLarge)?;
-    if std::str::from_utf8(&bytes).is_err() {
-        return Err(ApiError::MalformedJson("the body is not valid UTF-8".into()).into());
-    }
-    let batch: TelemetryBatch = serde_json::from_slice(&bytes).map_err(|e| {
-        if e.is_data() {
-            ApiError::InvalidBody(e.to_string())
-        } else {
-            ApiError::MalformedJson(e.to_string())
-        }
-    })?;
-    if batch.events.len() > MAX_BATCH_EVENTS {
-        return Err(Refusal::TooManyEvents(batch.events.len()));
-    }
+    let batch = parse_batch(&bytes)?;
     let cached = state
         .license_cache
         .authenticate(&batch.install_id, &batch.license_key)
@@ -140,4 +159,52 @@ async fn handle(
     .await
     .map_err(ApiError::from)?;
     Ok(ack)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(body: &[u8]) -> Refusal {
+        match parse_batch(body) {
+            Ok(batch) => panic!("accepted {} events", batch.events.len()),
+            Err(r) => r,
+        }
+    }
+
+    #[test]
+    fn parse_batch_refuses_each_kind_of_bad_body_as_the_handler_answers_it() {
+        assert!(matches!(
+            refusal(b"{\"installId\":\"\xff\"}"),
+            Refusal::Api(ApiError::MalformedJson(_))
+        ));
+        assert!(matches!(
+            refusal(b"{\"installId\":"),
+            Refusal::Api(ApiError::MalformedJson(_))
+        ));
+        assert!(matches!(
+            refusal(br#"{"installId":"a","licenseKey":"b","events":{}}"#),
+            Refusal::Api(ApiError::InvalidBody(_))
+        ));
+        let many = format!(
+            r#"{{"installId":"a","licenseKey":"b","events":[{}]}}"#,
+            vec!["{}"; MAX_BATCH_EVENTS + 1].join(",")
+        );
+        assert!(matches!(
+            refusal(many.as_bytes()),
+            Refusal::TooManyEvents(n) if n == MAX_BATCH_EVENTS + 1
+        ));
+    }
+
+    #[test]
+    fn parse_batch_keeps_events_for_per_event_validation() {
+        let batch = parse_batch(br#"{"installId":"a","licenseKey":"b","events":[1,{"x":2}]}"#)
+            .expect("a well-formed batch");
+        assert_eq!(batch.install_id, "a");
+        assert_eq!(
+            batch.events.len(),
+            2,
+            "bad events are judged one by one later"
+        );
+    }
 }

@@ -14,7 +14,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::{BufMut, BytesMut};
 use chrono::Utc;
@@ -50,10 +50,32 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
     }
 }
 
+/// The `User-Agent` header alone (a shared reference to the received bytes):
+/// taking the whole `HeaderMap` copied every header of every request, for a
+/// value only read when a "last seen" row gets written.
+pub struct UserAgent(Option<HeaderValue>);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(UserAgent(parts.headers.get(header::USER_AGENT).cloned()))
+    }
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/license/verify",
+    operation_id = "verifyLicense",
+    tag = "license",
+    summary = "Verify a license: a signed verdict",
+    request_body = calos_core::protocol::VerifyRequest,
+    responses((status = 200, description = "A signed verdict for every outcome, valid or not (see the token's `code`)", body = calos_core::protocol::VerifyResponse))
+)]
 pub async fn verify(
     State(state): State<AppState>,
     PeerIp(ip): PeerIp,
-    headers: HeaderMap,
+    UserAgent(agent): UserAgent,
     Json(req): Json<VerifyRequest>,
 ) -> ApiResult<Response> {
     check_shape(&req)?;
@@ -128,7 +150,7 @@ pub async fn verify(
             domain: domain.as_ref().map(|d| d.to_string()),
             version: req.version.clone(),
             ip: ip.map(|ip| ip.to_string()),
-            user_agent: user_agent(&headers),
+            user_agent: user_agent(agent.as_ref()),
             at: now,
         },
     );
@@ -164,6 +186,22 @@ fn signed(
         .keys
         .active()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no signing key loaded")))?;
+    state.metrics.verdict(claims.code);
+    answer(&key, status, claims, retry)
+}
+
+/// A 200 answer carrying `claims` signed by `key`, built exactly as verify
+/// builds its own: the benchmark's floor answers with it.
+pub fn signed_answer(key: &ActiveKey, claims: &LicenseClaimsRef<'_>) -> ApiResult<Response> {
+    answer(key, StatusCode::OK, claims, None)
+}
+
+fn answer(
+    key: &ActiveKey,
+    status: StatusCode,
+    claims: &LicenseClaimsRef<'_>,
+    retry: Option<RetryAfter>,
+) -> ApiResult<Response> {
     let error = retry.map(|wait| {
         serde_json::json!({
             "code": "rate_limited",
@@ -172,7 +210,7 @@ fn signed(
     });
     let body = ANSWERS.with(|arena| {
         let mut arena = arena.borrow_mut();
-        let written = write_answer(&mut arena, &key, claims, error.as_ref());
+        let written = write_answer(&mut arena, key, claims, error.as_ref());
         if written.is_err() {
             arena.clear();
         }
@@ -237,7 +275,8 @@ const ANSWER_ARENA: usize = 64 * 1024;
 
 /// Refuses requests no deployment would send (4xx, never a token): sizes
 /// are bounded so a client cannot make us sign or store arbitrary text.
-fn check_shape(req: &VerifyRequest) -> Result<(), InvalidValue> {
+/// Public for the `verify_request` fuzz target (fuzz/), which runs it as the handler does.
+pub fn check_shape(req: &VerifyRequest) -> Result<(), InvalidValue> {
     let field = |name: &'static str, value: &str, max: usize| {
         if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
             Err(InvalidValue::new(
@@ -261,9 +300,8 @@ fn check_shape(req: &VerifyRequest) -> Result<(), InvalidValue> {
     Ok(())
 }
 
-fn user_agent(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::USER_AGENT)
+fn user_agent(value: Option<&HeaderValue>) -> Option<String> {
+    value
         .and_then(|v| v.to_str().ok())
         .map(|ua| ua.chars().filter(|c| !c.is_control()).take(256).collect())
 }
