@@ -15,6 +15,7 @@ mod floor;
 mod ingest;
 mod load;
 mod proxy;
+mod report;
 mod scale;
 mod scale_load;
 mod scale_seed;

@@ -19,6 +19,7 @@
 //! `cargo run --release -p calos-bench --bin bench -- scale [--events N]
 //! [--secs S] [--keep]`
 
+use crate::report::{load_average, ms};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -364,17 +365,6 @@ fn calos_binary() -> anyhow::Result<std::path::PathBuf> {
         println!("warning: not a release build; figures mean nothing (use --release)");
     }
     Ok(calos)
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "unknown".into())
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 //! and both servers get exactly one core. `--no-pin` lets the scheduler place
 //! everything.
 
+use crate::report::{load_average, ms};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -443,17 +444,6 @@ fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
     let total = ticks(11)? + ticks(12)?;
     // USER_HZ is 100 on every Linux platform we run on.
     Ok(Duration::from_millis(total * 10))
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "unknown".into())
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 #[cfg(test)]

@@ -537,7 +537,9 @@ fn parse_bool(name: &str, raw: &str) -> anyhow::Result<bool> {
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    /// An environment of `pairs`, for the config tests here and in the
+    /// submodules (`config/*.rs`).
+    pub(super) fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

@@ -46,15 +46,9 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::env;
     use super::super::Overrides;
     use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
 
     #[test]
     fn fault_settings_default_layer_and_are_checked() {

@@ -36,17 +36,10 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
+    use super::super::tests::env;
     use std::net::SocketAddr;
 
     use super::super::{Config, Overrides};
-
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
 
     fn addr(s: &str) -> SocketAddr {
         s.parse().expect("test address")

@@ -43,15 +43,9 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::env;
     use super::super::Overrides;
     use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
 
     #[test]
     fn read_url_layers_hides_and_needs_postgres() {

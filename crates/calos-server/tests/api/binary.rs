@@ -50,3 +50,25 @@ pub async fn serve(mut cmd: Command, stderr: Stdio) -> (Child, String) {
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (server, base)
 }
+
+/// The first admin of a `calos` process at `base` (started with
+/// `ADMIN_PASSWORD`), logged in with a session cookie.
+pub async fn login(base: &str) -> crate::helpers::Api {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let resp = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": crate::helpers::ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    crate::helpers::Api {
+        client,
+        base: base.to_owned(),
+        csrf: Some(body["csrfToken"].as_str().unwrap().to_owned()),
+    }
+}

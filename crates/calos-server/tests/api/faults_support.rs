@@ -19,6 +19,7 @@ use calos_core::rollup::{is_error, RollupCounts, RollupKey};
 use calos_store::Store;
 
 use crate::binary;
+pub use crate::binary::login;
 use crate::helpers::Api;
 
 pub const PASSWORD: &str = crate::helpers::ADMIN_PASSWORD;
@@ -73,27 +74,6 @@ pub fn signal(child: &Child, sig: &str) {
         .status()
         .unwrap();
     assert!(status.success(), "kill {sig} {pid}");
-}
-
-/// The first admin, logged in with a session cookie.
-pub async fn login(base: &str) -> Api {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let resp = client
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({"username": "admin", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    let body: Value = resp.json().await.unwrap();
-    Api {
-        client,
-        base: base.to_owned(),
-        csrf: Some(body["csrfToken"].as_str().unwrap().to_owned()),
-    }
 }
 
 /// An install's public credentials.

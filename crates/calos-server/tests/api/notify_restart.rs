@@ -11,10 +11,10 @@ use std::process::Stdio;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::binary::{calos, serve};
-use crate::helpers::{Api, TestApp, ADMIN_PASSWORD};
+use crate::binary::{calos, login, serve};
+use crate::helpers::{TestApp, ADMIN_PASSWORD};
 use crate::notify_support::{deliveries, eventually, Receiver};
 
 /// The in-process server only provides the database: its notification
@@ -38,25 +38,6 @@ fn command(dir: &std::path::Path, app: &TestApp) -> tokio::process::Command {
         .env("CALOS_NOTIFY_TIMEOUT_SECS", "3")
         .env("CALOS_NOTIFY_RETRY_BASE_SECS", "1");
     cmd
-}
-
-async fn login(base: &str) -> Api {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let resp = client
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    let body: Value = resp.json().await.unwrap();
-    Api {
-        client,
-        base: base.to_owned(),
-        csrf: Some(body["csrfToken"].as_str().unwrap().to_owned()),
-    }
 }
 
 async fn kill_mid_delivery_then_restart_delivers_every_notification(app: &TestApp) {
