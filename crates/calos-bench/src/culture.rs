@@ -201,6 +201,7 @@ async fn license(state: &AppState, id: &str, now: DateTime<Utc>) -> anyhow::Resu
         }),
         license,
         key_hash: state.hasher.hash(&LicenseKey::from_random_bytes([3u8; 32])),
+        owner: None,
     };
     let (_, l) = state.store.create_license(&new, &audit(id, now)).await?;
     Ok(l)

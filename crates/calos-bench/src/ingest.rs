@@ -87,6 +87,7 @@ async fn license(state: &AppState) -> anyhow::Result<String> {
         }),
         license,
         key_hash: state.hasher.hash(&key),
+        owner: None,
     };
     let audit = calos_core::audit::AuditEntry {
         at: now,

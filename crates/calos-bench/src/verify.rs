@@ -180,6 +180,7 @@ pub(crate) async fn fill(state: &AppState) -> anyhow::Result<Vec<Vec<u8>>> {
             }),
             license,
             key_hash: state.hasher.hash(&key),
+            owner: None,
         };
         let audit = calos_core::audit::AuditEntry {
             at: now,

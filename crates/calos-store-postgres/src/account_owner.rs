@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use sqlx::postgres::PgRow;
-use sqlx::Row;
+use sqlx::{Postgres, Row, Transaction};
 
 use calos_core::audit::AuditEntry;
 use calos_core::customer::CustomerId;
@@ -76,37 +76,48 @@ impl AccountOwnerStore for PostgresStore {
         audit: &AuditEntry,
     ) -> StoreResult<Option<AccountOwner>> {
         let mut tx = self.pool.begin().await.db()?;
-        let (admin_id, email) = match owner {
-            None => (None, None),
-            Some(OwnerChoice::Admin(id)) => {
-                // FOR SHARE: the admin cannot vanish before the update commits.
-                let exists: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM admins WHERE id = $1 FOR SHARE")
-                        .bind(id)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .db()?;
-                if exists.is_none() {
-                    return Err(StoreError::NotFound("admin"));
-                }
-                (Some(*id), None)
-            }
-            Some(OwnerChoice::Email(e)) => (None, Some(e.as_str().to_owned())),
-        };
-        let done =
-            sqlx::query("UPDATE customers SET owner_admin_id = $1, owner_email = $2 WHERE id = $3")
-                .bind(admin_id)
-                .bind(email)
-                .bind(customer_id)
-                .execute(&mut *tx)
-                .await
-                .db()?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("customer"));
-        }
+        write_owner(&mut tx, customer_id, owner).await?;
         crate::audit::insert_audit(&mut tx, audit).await?;
         let owner = owner_of_customer(&mut *tx, customer_id).await?;
         tx.commit().await.db()?;
         Ok(owner)
     }
+}
+
+/// Stores `owner` (or none) on a customer inside `tx`. `NotFound` for an
+/// unknown customer or admin.
+pub(crate) async fn write_owner(
+    tx: &mut Transaction<'static, Postgres>,
+    customer_id: CustomerId,
+    owner: Option<&OwnerChoice>,
+) -> StoreResult<()> {
+    let (admin_id, email) = match owner {
+        None => (None, None),
+        Some(OwnerChoice::Admin(id)) => {
+            // FOR SHARE: the admin cannot vanish before the update commits.
+            let exists: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM admins WHERE id = $1 FOR SHARE")
+                    .bind(id)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .db()?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound("admin"));
+            }
+            (Some(*id), None)
+        }
+        Some(OwnerChoice::Email(e)) => (None, Some(e.as_str().to_owned())),
+    };
+    let done =
+        sqlx::query("UPDATE customers SET owner_admin_id = $1, owner_email = $2 WHERE id = $3")
+            .bind(admin_id)
+            .bind(email)
+            .bind(customer_id)
+            .execute(&mut **tx)
+            .await
+            .db()?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound("customer"));
+    }
+    Ok(())
 }

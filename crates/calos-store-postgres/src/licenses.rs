@@ -65,6 +65,9 @@ pub(crate) async fn create_license(
         other => other,
     })?;
     insert_domains(&mut tx, &l.install_id, &l.domains).await?;
+    if let Some(owner) = &new.owner {
+        crate::account_owner::write_owner(&mut tx, customer.id, Some(owner)).await?;
+    }
     insert_audit(&mut tx, audit).await?;
     let stored = license_in_tx(&mut tx, &l.install_id)
         .await?

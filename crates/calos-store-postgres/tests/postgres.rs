@@ -61,6 +61,7 @@ async fn create_license(store: &dyn Store, install_id: &str, mail: &str) -> Lice
         }),
         license,
         key_hash: vec![1; 32],
+        owner: None,
     };
     store
         .create_license(&new, &audit("license.create", install_id))

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
+use sqlx::{Sqlite, Transaction};
 
 use calos_core::audit::AuditEntry;
 use calos_core::customer::CustomerId;
@@ -75,35 +76,45 @@ impl AccountOwnerStore for SqliteStore {
         audit: &AuditEntry,
     ) -> StoreResult<Option<AccountOwner>> {
         let mut tx = write_tx(&self.pool).await?;
-        let (admin_id, email) = match owner {
-            None => (None, None),
-            Some(OwnerChoice::Admin(id)) => {
-                let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM admins WHERE id = ?")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                if exists.is_none() {
-                    return Err(StoreError::NotFound("admin"));
-                }
-                (Some(*id), None)
-            }
-            Some(OwnerChoice::Email(e)) => (None, Some(e.as_str().to_owned())),
-        };
-        let done =
-            sqlx::query("UPDATE customers SET owner_admin_id = ?, owner_email = ? WHERE id = ?")
-                .bind(admin_id)
-                .bind(email)
-                .bind(customer_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("customer"));
-        }
+        write_owner(&mut tx, customer_id, owner).await?;
         insert_audit(&mut tx, audit).await?;
         let owner = owner_of_customer(&mut *tx, customer_id).await?;
         commit(tx).await?;
         Ok(owner)
     }
+}
+
+/// Stores `owner` (or none) on a customer inside `tx`. `NotFound` for an
+/// unknown customer or admin.
+pub(crate) async fn write_owner(
+    tx: &mut Transaction<'static, Sqlite>,
+    customer_id: CustomerId,
+    owner: Option<&OwnerChoice>,
+) -> StoreResult<()> {
+    let (admin_id, email) = match owner {
+        None => (None, None),
+        Some(OwnerChoice::Admin(id)) => {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM admins WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db_err)?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound("admin"));
+            }
+            (Some(*id), None)
+        }
+        Some(OwnerChoice::Email(e)) => (None, Some(e.as_str().to_owned())),
+    };
+    let done = sqlx::query("UPDATE customers SET owner_admin_id = ?, owner_email = ? WHERE id = ?")
+        .bind(admin_id)
+        .bind(email)
+        .bind(customer_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound("customer"));
+    }
+    Ok(())
 }

@@ -90,6 +90,9 @@ pub(crate) async fn create(
     .await
     .map_err(db_err)?;
     insert_domains(&mut tx, &l.install_id, &l.domains).await?;
+    if let Some(owner) = &new.owner {
+        crate::account_owner::write_owner(&mut tx, customer.id, Some(owner)).await?;
+    }
     insert_audit(&mut tx, audit).await?;
     commit(tx).await?;
     Ok((customer, license))

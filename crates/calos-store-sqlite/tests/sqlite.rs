@@ -53,6 +53,7 @@ fn new_license(n: usize) -> NewLicense {
         }),
         license,
         key_hash: vec![1; 32],
+        owner: None,
     }
 }
 

@@ -22,6 +22,9 @@ pub struct NewLicense {
     pub license: License,
     /// Keyed hash of the license key; the key itself is never stored.
     pub key_hash: Vec<u8>,
+    /// The customer's account owner, set in the license's own transaction
+    /// so that the `license.created` notification already finds it.
+    pub owner: Option<crate::OwnerChoice>,
 }
 
 /// Sort orders for the customer list.

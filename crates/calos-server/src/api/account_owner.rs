@@ -77,16 +77,20 @@ pub async fn set_owner(
         "customer",
         &customer_id.to_string(),
         Some(owner_json(before.as_ref())),
-        Some(match owner {
-            None => Value::Null,
-            Some(OwnerChoice::Admin(id)) => json!({ "adminId": id }),
-            Some(OwnerChoice::Email(e)) => json!({ "email": e.as_str() }),
-        }),
+        Some(owner.map_or(Value::Null, choice_json)),
     );
     Ok(state
         .store
         .set_account_owner(customer_id, owner, &audit)
         .await?)
+}
+
+/// An owner as chosen, for audit records.
+pub fn choice_json(owner: &OwnerChoice) -> Value {
+    match owner {
+        OwnerChoice::Admin(id) => json!({ "adminId": id }),
+        OwnerChoice::Email(e) => json!({ "email": e.as_str() }),
+    }
 }
 
 fn owner_json(owner: Option<&AccountOwner>) -> Value {

@@ -121,28 +121,30 @@ pub async fn create(
         },
         Utc::now(),
     );
+    // The owner is part of what was created, so the one audit record says so.
+    let mut after = serde_json::to_value(&license).ok();
+    if let (Some(serde_json::Value::Object(fields)), Some(owner)) = (&mut after, &owner) {
+        fields.insert(
+            "accountOwner".into(),
+            super::account_owner::choice_json(owner),
+        );
+    }
     let audit = user.audit(
         "license.create",
         "license",
         install_id.as_str(),
         None,
-        serde_json::to_value(&license).ok(),
+        after,
     );
     let new = NewLicense {
         customer,
         license,
         key_hash: state.hasher.hash(&key),
+        // Stored in the license's transaction: `license.created` already
+        // goes to this owner, for a new customer too.
+        owner,
     };
-    // An existing customer gets its owner first, so even `license.created`
-    // finds it; a new one right after it exists (its first e-mail may beat
-    // that by a moment and go to the vendor address).
-    if let (Some(owner), CustomerRef::Existing(id)) = (&owner, &new.customer) {
-        super::account_owner::set_owner(&state, &user, *id, Some(owner)).await?;
-    }
     let (customer, license) = state.store.create_license(&new, &audit).await?;
-    if let (Some(owner), false) = (&owner, matches!(new.customer, CustomerRef::Existing(_))) {
-        super::account_owner::set_owner(&state, &user, customer.id, Some(owner)).await?;
-    }
     tracing::info!(install_id = %install_id, tier = %plan.slug, "license created");
     Ok((
         StatusCode::CREATED,

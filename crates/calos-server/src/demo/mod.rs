@@ -211,6 +211,7 @@ async fn write_license(
         customer: CustomerRef::New(demo.customer.clone()),
         license: demo.license.clone(),
         key_hash: hash_key(&key),
+        owner: None,
     };
     let (_, mut stored) = store.create_license(&new, &created).await?;
     for step in &demo.history {

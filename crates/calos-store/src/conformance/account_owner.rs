@@ -1,16 +1,18 @@
 //! Customers' account owners: none at first, an admin (followed to its
 //! current e-mail, nobody while it is disabled), a plain address, cleared;
 //! found through a license too; unknown customers and admins refused with
-//! nothing written; each change audited in its transaction.
+//! nothing written; each change audited in its transaction; an owner given
+//! with a new license stored in the license's transaction.
 
 use std::sync::Arc;
 
 use calos_core::auth::Role;
 
 use super::support::{
-    all_audit, assert_not_found, audit, create, email, install, license, now, seed_plans,
+    all_audit, assert_not_found, audit, create, email, install, license, new_customer, new_license,
+    now, seed_plans,
 };
-use crate::{OwnerChoice, Store};
+use crate::{CustomerRef, OwnerChoice, Store};
 
 pub async fn account_owner_set_resolve_and_refuse(store: Arc<dyn Store>) {
     seed_plans(&store).await;
@@ -132,4 +134,46 @@ pub async fn account_owner_set_resolve_and_refuse(store: Arc<dyn Store>) {
         .expect("clear");
     assert_eq!(cleared, None);
     assert_eq!(store.account_owner(customer.id).await.expect("owner"), None);
+
+    // An owner given with a new customer's license is stored with it.
+    let mut owned = new_license(
+        CustomerRef::New(new_customer("Born Owned", "ops@born.example.com", None)),
+        license("owner-install-000002", "pro", now()),
+    );
+    owned.owner = Some(OwnerChoice::Email(email("erin@vendor.example.com")));
+    let (born, _) = store
+        .create_license(
+            &owned,
+            &audit("license.create", "license", "owner-install-000002"),
+        )
+        .await
+        .expect("create with owner");
+    let born_owner = store
+        .account_owner(born.id)
+        .await
+        .expect("owner")
+        .expect("set at creation");
+    assert_eq!(born_owner.email.as_deref(), Some("erin@vendor.example.com"));
+
+    // An unknown owning admin refuses the whole license.
+    let mut refused = new_license(
+        CustomerRef::New(new_customer("Never Co", "ops@never.example.com", None)),
+        license("owner-install-000003", "pro", now()),
+    );
+    refused.owner = Some(OwnerChoice::Admin(987_654));
+    let before = all_audit(&store).await.len();
+    assert_not_found(
+        store
+            .create_license(
+                &refused,
+                &audit("license.create", "license", "owner-install-000003"),
+            )
+            .await,
+    );
+    assert_eq!(all_audit(&store).await.len(), before, "nothing audited");
+    assert!(store
+        .get_license(&install("owner-install-000003"))
+        .await
+        .expect("get")
+        .is_none());
 }

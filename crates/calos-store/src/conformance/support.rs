@@ -119,6 +119,7 @@ pub(crate) fn key_hash(install_id: &InstallId) -> Vec<u8> {
 pub(crate) fn new_license(customer: CustomerRef, license: License) -> NewLicense {
     NewLicense {
         key_hash: key_hash(&license.install_id),
+        owner: None,
         customer,
         license,
     }

@@ -150,6 +150,7 @@ async fn a_half_finished_load_is_completed_without_duplicates() {
                 customer: calos_store::CustomerRef::New(first.customer.clone()),
                 license: first.license.clone(),
                 key_hash: vec![1; 32],
+                owner: None,
             },
             &crate::demo::audit(
                 first.license.created_at,
