@@ -119,6 +119,15 @@ fn audited(audit: &AuditEntry, before: Option<&Invoice>, after: &Invoice) -> Aud
     }
 }
 
+/// The tail of every lifecycle step: reload the changed invoice, audit the
+/// change from `before` and commit.
+async fn finish(mut tx: Tx, before: &Invoice, audit: &AuditEntry) -> StoreResult<Invoice> {
+    let after = reload(&mut tx, before.id).await?;
+    insert_audit(&mut tx, &audited(audit, Some(before), &after)).await?;
+    tx.commit().await.db()?;
+    Ok(after)
+}
+
 async fn insert(tx: &mut Tx, new: &NewInvoice, now: DateTime<Utc>) -> StoreResult<i64> {
     let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM licenses WHERE install_id = $1")
         .bind(new.install_id.as_str())
@@ -317,10 +326,7 @@ impl InvoiceStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .db()?;
-        let after = reload(&mut tx, id).await?;
-        insert_audit(&mut tx, &audited(audit, Some(&before), &after)).await?;
-        tx.commit().await.db()?;
-        Ok(after)
+        finish(tx, &before, audit).await
     }
 
     async fn issue_invoice(
@@ -345,10 +351,7 @@ impl InvoiceStore for PostgresStore {
             &document,
         )
         .await?;
-        let after = reload(&mut tx, id).await?;
-        insert_audit(&mut tx, &audited(audit, Some(&before), &after)).await?;
-        tx.commit().await.db()?;
-        Ok(after)
+        finish(tx, &before, audit).await
     }
 
     async fn pay_invoice(
@@ -376,10 +379,7 @@ impl InvoiceStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .db()?;
-        let after = reload(&mut tx, id).await?;
-        insert_audit(&mut tx, &audited(audit, Some(&before), &after)).await?;
-        tx.commit().await.db()?;
-        Ok(after)
+        finish(tx, &before, audit).await
     }
 
     async fn void_invoice(

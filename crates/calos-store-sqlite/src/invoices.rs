@@ -118,6 +118,15 @@ fn audited(audit: &AuditEntry, before: Option<&Invoice>, after: &Invoice) -> Aud
     }
 }
 
+/// The tail of every lifecycle step: reload the changed invoice, audit the
+/// change from `before` and commit.
+async fn finish(mut tx: Tx, before: &Invoice, audit: &AuditEntry) -> StoreResult<Invoice> {
+    let after = load(&mut tx, before.id).await?;
+    insert_audit(&mut tx, &audited(audit, Some(before), &after)).await?;
+    commit(tx).await?;
+    Ok(after)
+}
+
 async fn insert(tx: &mut Tx, new: &NewInvoice, now: DateTime<Utc>) -> StoreResult<i64> {
     let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM licenses WHERE install_id = ?")
         .bind(new.install_id.as_str())
@@ -304,10 +313,7 @@ impl InvoiceStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        let after = load(&mut tx, id).await?;
-        insert_audit(&mut tx, &audited(audit, Some(&before), &after)).await?;
-        commit(tx).await?;
-        Ok(after)
+        finish(tx, &before, audit).await
     }
 
     async fn issue_invoice(
@@ -332,10 +338,7 @@ impl InvoiceStore for SqliteStore {
             &document,
         )
         .await?;
-        let after = load(&mut tx, id).await?;
-        insert_audit(&mut tx, &audited(audit, Some(&before), &after)).await?;
-        commit(tx).await?;
-        Ok(after)
+        finish(tx, &before, audit).await
     }
 
     async fn pay_invoice(
@@ -363,10 +366,7 @@ impl InvoiceStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        let after = load(&mut tx, id).await?;
-        insert_audit(&mut tx, &audited(audit, Some(&before), &after)).await?;
-        commit(tx).await?;
-        Ok(after)
+        finish(tx, &before, audit).await
     }
 
     async fn void_invoice(
