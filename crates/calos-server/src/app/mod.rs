@@ -86,12 +86,13 @@ impl AppState {
         master: &MasterKey,
         config: Config,
     ) -> anyhow::Result<AppState> {
+        let licensing = Arc::new(Licensing::new(master, &config)?);
         let license_cache = Arc::new(LicenseCache::new(
             store.clone(),
             hasher.clone(),
+            licensing.installs.clone(),
             config.license_cache_ttl,
         ));
-        let licensing = Arc::new(Licensing::new(master, &config)?);
         let config_limits = config.telemetry_events_per_minute;
         let totp_sealer = Arc::new(crate::auth::totp::TotpSealer::new(master)?);
         let webhook_secrets = Arc::new(crate::notify::secret::WebhookSecrets::new(master)?);

@@ -23,6 +23,8 @@ use calos_store::{Store, StoreError};
 
 use crate::secrets::LicenseKeyHasher;
 
+use super::installs::{InstallRecord, InstallRecords};
+
 /// A license with what authenticating, deciding and signing a verdict need,
 /// the parts that only change with the license or plan worked out once.
 #[derive(Debug, Clone)]
@@ -31,8 +33,9 @@ pub struct CachedLicense {
     /// Shared by every cached license on the plan (see `LicenseCache::share_plan`).
     pub plan: Arc<Plan>,
     pub key_hash: Vec<u8>,
-    /// The install id, shared: rate-limit and bookkeeping keys clone it for free.
-    pub install_key: Arc<str>,
+    /// What this node keeps about the install (instances, rate-limit bucket,
+    /// queued writes), reached from here without another lookup.
+    pub install: Arc<InstallRecord>,
     /// What a valid verdict entitles to (`Plan::entitled_features`), shared
     /// like the plan.
     pub features: Arc<[String]>,
@@ -47,14 +50,18 @@ pub struct CachedLicense {
 }
 
 impl CachedLicense {
+    /// An entry outside any cache, with a record of its own (see
+    /// [`InstallRecord::standalone`]).
     pub fn new(license: License, plan: Plan, key_hash: Vec<u8>) -> Self {
-        Self::loaded_at(license, shareable(plan), key_hash, Utc::now())
+        let install = InstallRecord::standalone(license.install_id.as_str());
+        Self::loaded_at(license, shareable(plan), key_hash, install, Utc::now())
     }
 
     fn loaded_at(
         license: License,
         (plan, features): SharedPlan,
         key_hash: Vec<u8>,
+        install: Arc<InstallRecord>,
         now: DateTime<Utc>,
     ) -> Self {
         // `advance_time` looks at the clock only by comparing it with these
@@ -74,7 +81,7 @@ impl CachedLicense {
         });
         Self {
             unchanged_until,
-            install_key: Arc::from(license.install_id.as_str()),
+            install,
             features,
             allowed_domains: license.domains.iter().map(|d| d.to_string()).collect(),
             branding_version: 0,
@@ -158,6 +165,8 @@ const SWEEP_ABOVE: usize = 100_000;
 pub struct LicenseCache {
     store: Arc<dyn Store>,
     hasher: Arc<LicenseKeyHasher>,
+    /// Where loaded entries get their install's record.
+    installs: Arc<InstallRecords>,
     ttl: Duration,
     entries: RwLock<HashMap<String, Entry>>,
     /// Bumped by every invalidation: a load that started before one must not
@@ -190,11 +199,17 @@ impl std::fmt::Debug for LicenseCache {
 }
 
 impl LicenseCache {
-    pub fn new(store: Arc<dyn Store>, hasher: Arc<LicenseKeyHasher>, ttl: Duration) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        hasher: Arc<LicenseKeyHasher>,
+        installs: Arc<InstallRecords>,
+        ttl: Duration,
+    ) -> Self {
         let dummy_hash = hasher.hash(&LicenseKey::from_random_bytes(rand::random()));
         Self {
             store,
             hasher,
+            installs,
             ttl,
             entries: RwLock::new(HashMap::new()),
             generation: AtomicU64::new(0),
@@ -327,8 +342,14 @@ impl LicenseCache {
         // Read once per cache fill, never per verify.
         let branding_version = self.store.brand_version(id).await?;
         Ok(Some(Arc::new(
-            CachedLicense::loaded_at(license, self.share_plan(plan), key_hash, Utc::now())
-                .with_branding_version(branding_version),
+            CachedLicense::loaded_at(
+                license,
+                self.share_plan(plan),
+                key_hash,
+                self.installs.get(id.as_str()),
+                Utc::now(),
+            )
+            .with_branding_version(branding_version),
         )))
     }
 
@@ -394,7 +415,8 @@ mod tests {
             now,
         );
         let plan = default_plans().into_iter().next().unwrap();
-        CachedLicense::loaded_at(license, shareable(plan), Vec::new(), now)
+        let install = InstallRecord::standalone(license.install_id.as_str());
+        CachedLicense::loaded_at(license, shareable(plan), Vec::new(), install, now)
     }
 
     #[test]

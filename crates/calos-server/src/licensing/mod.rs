@@ -2,7 +2,7 @@
 //! signed verdicts, instance tracking and the writes the verify path defers.
 
 pub mod cache;
-pub mod instances;
+pub mod installs;
 pub mod keys;
 pub mod notify;
 pub mod verdict;
@@ -25,7 +25,7 @@ use crate::secrets::MasterKey;
 use crate::store::{backend_for, Backend};
 
 pub use cache::{AuthFailure, CachedLicense, LicenseCache};
-pub use instances::InstanceTracker;
+pub use installs::{InstallRecord, InstallRecords};
 pub use keys::{KeyRing, KeySealer};
 pub use writes::VerifyWrites;
 
@@ -37,10 +37,10 @@ const KEY_RELOAD: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 pub struct Licensing {
     pub keys: KeyRing,
-    pub instances: InstanceTracker,
+    /// Per-install instances, rate-limit buckets and queued writes; the
+    /// license cache hands each entry its install's record.
+    pub installs: Arc<InstallRecords>,
     pub writes: Arc<VerifyWrites>,
-    /// Keyed by the cached license's shared install id.
-    pub per_install: KeyedLimiter<Arc<str>>,
     /// Keyed by the peer address (`None`: unknown, one bucket for all such).
     pub per_ip: KeyedLimiter<Option<IpAddr>>,
     pub policy: VerifyPolicy,
@@ -52,9 +52,11 @@ impl Licensing {
     pub fn new(master: &MasterKey, config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
             keys: KeyRing::new(KeySealer::new(master)?),
-            instances: InstanceTracker::new(config.instance_active_window),
+            installs: Arc::new(InstallRecords::new(
+                config.verify_per_install_per_minute,
+                config.instance_active_window,
+            )),
             writes: Arc::new(VerifyWrites::default()),
-            per_install: KeyedLimiter::per_minute(config.verify_per_install_per_minute),
             per_ip: KeyedLimiter::per_minute(config.verify_per_ip_per_minute),
             policy: VerifyPolicy::default(),
             listening: Arc::new(AtomicBool::new(false)),

@@ -27,7 +27,7 @@ pub fn licensed_claims<'a>(
     let plan = &cached.plan;
     LicenseClaimsRef {
         iss: ISSUER,
-        install_id: &cached.install_key,
+        install_id: license.install_id.as_str(),
         instance_id: &req.instance_id,
         valid: decision.valid,
         code: decision.code.outward(),

@@ -70,7 +70,7 @@ impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
     tag = "license",
     summary = "Verify a license: a signed verdict",
     request_body = calos_core::protocol::VerifyRequest,
-    responses((status = 200, description = "A signed verdict for every outcome, valid or not (see the token's `code`)", body = calos_core::protocol::VerifyResponse))
+    responses((status = 200, description = "A signed verdict for every outcome, valid or not: `token` is a compact JWS (`alg: EdDSA`, `kid` in its header, keys at `/.well-known/jwks.json`) whose payload is the `LicenseClaims` schema (see its `code`)", body = calos_core::protocol::VerifyResponse))
 )]
 pub async fn verify(
     State(state): State<AppState>,
@@ -108,7 +108,8 @@ pub async fn verify(
 
     // Per install only after the key is proven: nobody can use up a
     // deployment's allowance by sending wrong keys under its install id.
-    if let Err(wait) = licensing.per_install.check_key(&cached.install_key) {
+    let install = &cached.install;
+    if let Err(wait) = install.check_rate() {
         tracing::info!(install_id = %req.install_id, "verify rate limited per install");
         return rate_limited(&state, &req, wait);
     }
@@ -117,13 +118,14 @@ pub async fn verify(
     let license = cached.current(now);
     let license = license.as_ref();
     let domain = req.domain.as_deref().and_then(|d| Domain::parse(d).ok());
-    let active_instances = licensing
-        .instances
-        .touch(
+    let observed = install
+        .observe(
             state.store.as_ref(),
             &license.install_id,
             &req.instance_id,
+            domain.as_ref().map(Domain::as_str),
             now,
+            licensing.installs.window,
         )
         .await?;
     let rule = InstanceRule::for_plan(&cached.plan);
@@ -132,19 +134,15 @@ pub async fn verify(
             license,
             plan: &cached.plan,
             domain: domain.as_ref(),
-            active_instances,
+            active_instances: observed.active,
             instance_limit: rule.limit,
             over_limit: rule.over_limit,
             now,
         },
         &licensing.policy,
     );
-    licensing.writes.note(
-        &cached.install_key,
-        &req.instance_id,
-        domain.as_ref().map(Domain::as_str),
-        now,
-        || VerifySeen {
+    if observed.write {
+        licensing.writes.push(VerifySeen {
             install_id: license.install_id.clone(),
             instance_id: req.instance_id.clone(),
             domain: domain.as_ref().map(|d| d.to_string()),
@@ -152,8 +150,8 @@ pub async fn verify(
             ip: ip.map(|ip| ip.to_string()),
             user_agent: user_agent(agent.as_ref()),
             at: now,
-        },
-    );
+        });
+    }
     if !decision.valid {
         tracing::info!(install_id = %req.install_id, code = decision.code.as_str(), "verify: not valid");
     }
