@@ -29,6 +29,13 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
+# fuzz/ is its own workspace with its own committed Cargo.lock. cargo-fuzz has
+# no --locked to pass on to cargo build (rust-fuzz/cargo-fuzz#312), so check
+# the lock file first: this fails, instead of silently re-resolving, when
+# fuzz/Cargo.lock is out of date; the build below then uses it as it is.
+echo "== fuzz/Cargo.lock is current (--locked)"
+cargo metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml >/dev/null
+
 echo "== cargo fuzz build"
 start=$(date +%s)
 cargo fuzz build "${BUILD[@]}"

@@ -1,7 +1,9 @@
 //! Health scores for the customer list. Scores are cached in the store;
 //! the ones missing or older than [`MAX_AGE`] are recomputed together —
 //! one batched read per input kind for all of them, one write — so a page
-//! of N customers never costs N analyses' worth of queries.
+//! of N customers never costs N analyses' worth of queries. The write is
+//! best effort: when it fails the scores are still shown, and recomputed
+//! next time.
 
 use std::collections::BTreeMap;
 
@@ -52,7 +54,11 @@ pub async fn health_for(
             computed_at: now,
         })
         .collect();
-    store.put_health_scores(&fresh).await?;
+    // Only a cache: a write refused (data disk full, primary down while the
+    // list reads a replica) must not fail the read that computed the scores.
+    if let Err(e) = store.put_health_scores(&fresh).await {
+        tracing::warn!(error = %e, "could not cache health scores");
+    }
     scores.extend(fresh.into_iter().map(|s| (s.install_id.clone(), s)));
     Ok(scores)
 }

@@ -7,9 +7,7 @@
 //! database passes `PRAGMA integrity_check`. Deleting the filler file lets
 //! ingest resume without a restart, and every acknowledged event is stored.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -18,71 +16,9 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
 use crate::faults_support::{
-    assert_rollups_equal_raw, calos, flood_batch, log_tail, login, new_license, serve, signal,
-    stored_ids, until, Creds, TELEMETRY,
+    assert_rollups_equal_raw, calos, fill, flood_batch, log_tail, login, new_license, serve,
+    signal, stored_ids, until, Creds, Volume, TELEMETRY,
 };
-
-/// A tmpfs of `size` mounted on a temp dir, unmounted when dropped.
-struct Volume {
-    path: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Volume {
-    /// `None` (outside CI) when mounting is not possible here; under
-    /// `CI=true` that is a failure, loudly.
-    fn mount(size: &str) -> Option<Volume> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("vol");
-        std::fs::create_dir(&path).unwrap();
-        let out = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0700"),
-                "tmpfs",
-            ])
-            .arg(&path)
-            .output();
-        match out {
-            Ok(o) if o.status.success() => Some(Volume { path, _dir: dir }),
-            other => {
-                let why = match other {
-                    Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
-                    Err(e) => e.to_string(),
-                };
-                assert!(
-                    !std::env::var("CI").is_ok_and(|v| v == "true"),
-                    "CI=true but a tmpfs cannot be mounted for the disk-full test (needs root): {why}"
-                );
-                eprintln!("SKIPPED: cannot mount a tmpfs for the disk-full test: {why}");
-                None
-            }
-        }
-    }
-}
-
-impl Drop for Volume {
-    fn drop(&mut self) {
-        // Lazy: a pool still holding the file must not keep the mount around.
-        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
-    }
-}
-
-/// Fills the volume: big writes until the first refusal, then small ones.
-fn fill(path: &Path) -> u64 {
-    let mut file = std::fs::File::create(path).unwrap();
-    let mut written = 0u64;
-    for chunk in [256 * 1024, 4096, 512] {
-        let bytes = vec![0x5a_u8; chunk];
-        while file.write_all(&bytes).is_ok() && file.flush().is_ok() {
-            written += chunk as u64;
-        }
-    }
-    let _ = file.sync_all();
-    written
-}
 
 async fn integrity(db: &Path) -> String {
     let mut conn = SqliteConnectOptions::from_str(&format!("sqlite://{}", db.display()))

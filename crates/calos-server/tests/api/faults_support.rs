@@ -333,3 +333,70 @@ pub async fn assert_rollups_equal_raw(store: &dyn Store, install: &str) {
         assert_eq!(stored.get(key), Some(want), "rollup {key:?}");
     }
 }
+
+/// A tmpfs of `size` mounted on a temp dir, unmounted when dropped: the
+/// small disk of the disk-full tests (`faults_disk_full`, `faults_pg_disk_full`).
+pub struct Volume {
+    pub path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Volume {
+    /// `None` (outside CI) when mounting is not possible here; under
+    /// `CI=true` that is a failure, loudly.
+    pub fn mount(size: &str) -> Option<Volume> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vol");
+        std::fs::create_dir(&path).unwrap();
+        let out = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(&path)
+            .output();
+        match out {
+            Ok(o) if o.status.success() => Some(Volume { path, _dir: dir }),
+            other => {
+                let why = match other {
+                    Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
+                    Err(e) => e.to_string(),
+                };
+                assert!(
+                    !std::env::var("CI").is_ok_and(|v| v == "true"),
+                    "CI=true but a tmpfs cannot be mounted for the disk-full test (needs root): {why}"
+                );
+                eprintln!("SKIPPED: cannot mount a tmpfs for the disk-full test: {why}");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Volume {
+    fn drop(&mut self) {
+        // Lazy: a pool still holding the file must not keep the mount around.
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.path)
+            .status();
+    }
+}
+
+/// Fills the volume: big writes until the first refusal, then small ones.
+pub fn fill(path: &Path) -> u64 {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).unwrap();
+    let mut written = 0u64;
+    for chunk in [256 * 1024, 4096, 512] {
+        let bytes = vec![0x5a_u8; chunk];
+        while file.write_all(&bytes).is_ok() && file.flush().is_ok() {
+            written += chunk as u64;
+        }
+    }
+    let _ = file.sync_all();
+    written
+}
