@@ -25,6 +25,7 @@ pub use settings::{
 pub use view::BrandView;
 
 /// A `#rrggbb` colour, lower-cased.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct HexColor(String);
@@ -64,6 +65,7 @@ impl From<HexColor> for String {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Branding {

@@ -12,6 +12,7 @@ use crate::InvalidValue;
 pub type CustomerId = i64;
 
 /// A company that holds one or more licenses.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
@@ -31,6 +32,7 @@ pub struct NewCustomer {
 }
 
 /// A lower-cased e-mail address with one `@`, a dotted domain and no spaces.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
@@ -76,6 +78,7 @@ impl From<Email> for String {
 /// Free text a person typed (a name, a company): trimmed, non-empty, at most
 /// 200 characters, no control characters. Everything else, including
 /// `<script>` and quotes, is kept as typed and escaped on output.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct DisplayText(String);
@@ -128,6 +131,7 @@ impl From<DisplayText> for String {
 }
 
 /// Admin notes on a license: any text up to 10,000 characters (newlines allowed).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Notes(String);
@@ -175,6 +179,7 @@ impl From<Notes> for String {
 /// A host name a license may be used on: lower-cased, trailing dot and port
 /// removed, ASCII labels of letters, digits and hyphens, optionally starting
 /// with a `*.` wildcard label.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Domain(String);

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::InvalidValue;
 
 /// Public identifier of one licensed installation (e.g. `demo-install-abc123456789abcdef`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct InstallId(String);

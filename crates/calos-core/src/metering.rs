@@ -133,6 +133,7 @@ pub fn per_meter(totals: impl IntoIterator<Item = (UsageType, i64)>) -> BTreeMap
 }
 
 /// One meter's state in a period, as the usage endpoint shows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MeterStatus {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::InvalidValue;
 
 /// ISO-4217 style currency code, three upper-case ASCII letters.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Currency(String);

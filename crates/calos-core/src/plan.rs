@@ -12,6 +12,7 @@ use crate::money::Currency;
 use crate::InvalidValue;
 
 /// Slug naming a plan (`pro`, `self_hosted`): 1-40 of a-z, 0-9, `_`, `-`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PlanSlug(String);
@@ -58,6 +59,7 @@ impl From<PlanSlug> for String {
 }
 
 /// Something a plan limits, counted per billing period.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Meter {
@@ -123,6 +125,24 @@ pub enum Limit {
     Max(u64),
 }
 
+/// The JSON of a [`Limit`]: a whole number from 0, or `null` (unlimited).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Limit {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+            .minimum(Some(0))
+            .description(Some(
+                "The allowance per billing period; 0: not included; null: unlimited.",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Limit {}
+
 impl Limit {
     pub fn is_included(self) -> bool {
         self != Limit::Max(0)
@@ -154,6 +174,7 @@ impl From<Limit> for Option<u64> {
 
 /// A kind of billable usage with its own price; several may share a meter
 /// (both POS channels draw on `pos_transactions`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UsageType {
@@ -207,6 +228,7 @@ impl UsageType {
 
 /// How one unit of billable usage is priced. Unit prices are micro-units
 /// (1e-6 of the currency's major unit), percentages are basis points.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "model", rename_all = "snake_case")]
 pub enum PricingModel {
@@ -222,6 +244,7 @@ pub enum PricingModel {
 }
 
 /// A plan: everything a license on it is entitled to and what it costs.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Plan {

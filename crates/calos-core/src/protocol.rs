@@ -37,6 +37,7 @@ pub struct VerifyResponse {
 }
 
 /// What the signed verdict says. Times are Unix seconds (JWT NumericDate).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LicenseClaims {
@@ -80,6 +81,7 @@ pub struct LicenseClaims {
 /// a verdict copies no strings. Same fields, names and order: it serialises
 /// to exactly the JSON of the owned claims (tested below), which is what the
 /// SDK parses.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LicenseClaimsRef<'a> {
@@ -154,6 +156,7 @@ pub struct TelemetryBatch {
 }
 
 /// One event as a deployment sends it (what the SDK's `track` builds).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WireEvent {

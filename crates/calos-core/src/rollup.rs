@@ -28,6 +28,7 @@ pub fn is_error(e: &TelemetryEvent) -> bool {
 }
 
 /// The rollup bucket of an event. `feature` is `""` when the event has none.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RollupKey {
@@ -49,6 +50,7 @@ impl RollupKey {
 }
 
 /// The counters of one bucket.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RollupCounts {
@@ -61,6 +63,7 @@ pub struct RollupCounts {
 }
 
 /// One stored rollup row.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RollupRow {

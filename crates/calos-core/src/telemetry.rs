@@ -8,6 +8,7 @@ use crate::ids::InstallId;
 use crate::plan::UsageType;
 use crate::InvalidValue;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventType {
@@ -55,6 +56,7 @@ impl EventType {
 }
 
 /// One accepted telemetry event.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TelemetryEvent {
@@ -77,6 +79,7 @@ pub struct TelemetryEvent {
 }
 
 /// One metered usage record (a transcript made, a POS sale, API requests).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageRecord {

@@ -20,6 +20,7 @@ use crate::license::{License, LicenseStatus};
 use crate::plan::Plan;
 
 /// Machine-readable reason of a verdict.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum VerdictCode {
@@ -75,6 +76,7 @@ impl VerdictCode {
 }
 
 /// Whether running more instances than the plan allows stops the license or only warns.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OverLimitPolicy {

@@ -22,6 +22,7 @@ pub enum OwnerChoice {
 }
 
 /// A customer's account owner as stored, with what it resolves to now.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountOwner {

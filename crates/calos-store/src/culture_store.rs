@@ -117,6 +117,7 @@ impl CultureData {
 }
 
 /// A cached health score of one license.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HealthScore {

@@ -61,6 +61,7 @@ pub struct IngestOutcome {
 }
 
 /// Distinct users of one install on one UTC day.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DailyUsers {
@@ -69,6 +70,7 @@ pub struct DailyUsers {
 }
 
 /// Metered usage of one type on one UTC day.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageDay {
@@ -80,6 +82,7 @@ pub struct UsageDay {
 
 /// Metered usage of one type in one billing period, split as metered at
 /// ingest: what an invoice needs.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PeriodUsage {

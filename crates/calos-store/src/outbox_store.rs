@@ -26,6 +26,7 @@ use calos_core::InvalidValue;
 use crate::{Page, StoreResult};
 
 /// How a delivery reaches its destination.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
@@ -53,6 +54,7 @@ impl Channel {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {
@@ -96,6 +98,7 @@ impl DeliveryStatus {
 }
 
 /// A stored notification: one event, delivered through one or more channels.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Notification {
@@ -108,6 +111,7 @@ pub struct Notification {
 }
 
 /// One notification on its way through one channel.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Delivery {
@@ -132,6 +136,7 @@ pub struct Delivery {
 }
 
 /// A delivery with its notification, for lists and the delivery worker.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryView {
@@ -204,6 +209,8 @@ impl DeliveryQuery {
 }
 
 /// A vendor-configured webhook endpoint (its secret is never listed).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Webhook))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookEndpoint {

@@ -12,6 +12,7 @@ use calos_core::ids::InstallId;
 use crate::StoreResult;
 
 /// A customer's portal account: scoped to one install.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PortalUser {
@@ -46,6 +47,7 @@ pub struct PortalSession {
 }
 
 /// A customer's claim on a domain and its DNS ownership check.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DomainClaim {

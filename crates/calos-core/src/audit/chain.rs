@@ -90,6 +90,7 @@ pub fn link_hash(prev_hash: &str, entry: &AuditEntry) -> String {
 }
 
 /// Where and why the chain is broken.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChainBreak {
@@ -98,6 +99,7 @@ pub struct ChainBreak {
 }
 
 /// What a walk over an intact chain found.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChainReport {

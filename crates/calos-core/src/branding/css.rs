@@ -18,6 +18,7 @@ pub const MAX_VALUE_LEN: usize = 200;
 const ALLOWED_FUNCTIONS: [&str; 7] = ["rgb", "rgba", "hsl", "hsla", "calc", "var", "clamp"];
 
 /// Validated custom properties, sorted by name.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(
     try_from = "BTreeMap<String, String>",

@@ -10,6 +10,7 @@ use crate::plan::Plan;
 /// `full`: the vendor's own brand, header and "Powered by" footer.
 /// `minimal`: the customer's brand with a small "Powered by …" line and an
 /// upgrade link. `none`: white-label, the customer's brand only.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BrandingLevel {

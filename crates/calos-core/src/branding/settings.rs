@@ -43,6 +43,7 @@ impl BrandScope {
 }
 
 /// An absolute `http://` or `https://` URL without credentials.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct HttpUrl(String);
@@ -94,6 +95,7 @@ impl From<HttpUrl> for String {
 }
 
 /// Everything a brand sets except the uploaded logo's bytes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BrandSettings {
@@ -110,6 +112,8 @@ pub struct BrandSettings {
 }
 
 /// A brand as an admin sends it (strings, checked by [`BrandSettings::parse`]).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = BrandSettingsInput))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RawBrandSettings {
@@ -197,6 +201,7 @@ impl BrandSettings {
 }
 
 /// What is known about an uploaded logo without its bytes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UploadedLogo {

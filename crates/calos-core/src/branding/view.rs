@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::BrandingLevel;
 
 /// What a deployment or a portal of one install shows.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BrandView {

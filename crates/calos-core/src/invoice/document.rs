@@ -23,6 +23,7 @@ use crate::InvalidValue;
 use super::month::InvoiceMonth;
 use super::totals::{compute_totals, Line, LineKind, TaxRate, Totals};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InvoiceKind {
@@ -53,6 +54,7 @@ impl InvoiceKind {
 }
 
 /// The status as stored.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InvoiceStatus {
@@ -89,6 +91,7 @@ impl InvoiceStatus {
 
 /// The status an admin sees: the stored one, with `overdue` for an issued
 /// invoice past its due date.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ShownStatus {
@@ -132,6 +135,7 @@ impl ShownStatus {
 }
 
 /// Who the invoice is addressed to, copied from the customer when made.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BillTo {
@@ -142,6 +146,7 @@ pub struct BillTo {
 
 /// The vendor's details as they were when the invoice was issued, so a
 /// later change of the billing profile does not change an issued invoice.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VendorSnapshot {
@@ -155,6 +160,7 @@ pub struct VendorSnapshot {
 }
 
 /// Everything printed on an invoice besides its number and dates.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InvoiceDocument {
@@ -255,6 +261,7 @@ pub struct NewInvoice {
 }
 
 /// A stored invoice or credit note.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Invoice {

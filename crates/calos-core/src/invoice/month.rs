@@ -15,6 +15,22 @@ pub struct InvoiceMonth {
     month: u32,
 }
 
+/// The JSON of an [`InvoiceMonth`]: `YYYY-MM`.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for InvoiceMonth {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^[0-9]{4}-[0-9]{2}$"))
+            .description(Some("A calendar month, YYYY-MM."))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for InvoiceMonth {}
+
 impl InvoiceMonth {
     /// Parses `YYYY-MM` (years 2000-9999).
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {

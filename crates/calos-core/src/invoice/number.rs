@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::InvalidValue;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct NumberFormat(String);

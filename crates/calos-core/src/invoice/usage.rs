@@ -15,6 +15,7 @@ use crate::plan::{Limit, Meter, Plan, PricingModel, UsageType};
 use super::totals::{Line, LineKind};
 
 /// Billable usage of one type in a month.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BillableUsage {

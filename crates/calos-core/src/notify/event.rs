@@ -9,6 +9,7 @@ use crate::InvalidValue;
 
 /// What happened. The string form is the webhook event `type` and what a
 /// webhook endpoint's event filter lists.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum EventKind {
     #[serde(rename = "license.created")]
@@ -94,6 +95,7 @@ impl EventKind {
 }
 
 /// Who a notification is about: the license and its customer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Subject {

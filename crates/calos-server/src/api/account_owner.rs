@@ -109,7 +109,7 @@ async fn customer_of(state: &AppState, raw_id: &str) -> ApiResult<CustomerId> {
     tag = "licenses",
     summary = "The vendor's account owner of a customer",
     params(("install_id" = String, Path, description = "The install id of one of the customer's licenses")),
-    responses((status = 200, description = "The owner, or null", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The owner, or null", body = crate::api::openapi::schemas::AccountOwnerResult))
 )]
 pub async fn show(
     user: AdminUser,
@@ -134,7 +134,7 @@ pub async fn show(
     summary = "Set or clear the vendor's account owner of a customer",
     params(("install_id" = String, Path, description = "The install id of one of the customer's licenses")),
     request_body = OwnerBody,
-    responses((status = 200, description = "The new owner, or null", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The new owner, or null", body = crate::api::openapi::schemas::AccountOwnerResult))
 )]
 pub async fn put(
     user: AdminUser,

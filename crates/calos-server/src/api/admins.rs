@@ -72,7 +72,7 @@ fn view(admin: &Admin) -> Value {
     operation_id = "listAdmins",
     tag = "admins",
     summary = "Every admin",
-    responses((status = 200, description = "The admins", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The admins", body = crate::api::openapi::schemas::AdminList))
 )]
 pub async fn list(
     user: AdminUser,
@@ -101,7 +101,7 @@ pub struct CreateBody {
     tag = "admins",
     summary = "Add an admin",
     request_body = CreateBody,
-    responses((status = 201, description = "Created", body = crate::api::openapi::schemas::Success))
+    responses((status = 201, description = "Created", body = crate::api::openapi::schemas::AdminResult))
 )]
 pub async fn create(
     user: AdminUser,
@@ -162,7 +162,7 @@ pub struct RoleBody {
     summary = "Change an admin's role",
     params(("id" = String, Path, description = "Numeric id", example = "1")),
     request_body = RoleBody,
-    responses((status = 200, description = "Changed", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Changed", body = crate::api::openapi::schemas::AdminResult))
 )]
 pub async fn set_role(
     user: AdminUser,
@@ -192,7 +192,7 @@ pub async fn set_role(
     tag = "admins",
     summary = "Disable an admin (ends their sessions)",
     params(("id" = String, Path, description = "Numeric id", example = "1")),
-    responses((status = 200, description = "Disabled", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Disabled", body = crate::api::openapi::schemas::AdminResult))
 )]
 pub async fn disable(
     user: AdminUser,
@@ -210,7 +210,7 @@ pub async fn disable(
     tag = "admins",
     summary = "Enable an admin",
     params(("id" = String, Path, description = "Numeric id", example = "1")),
-    responses((status = 200, description = "Enabled", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Enabled", body = crate::api::openapi::schemas::AdminResult))
 )]
 pub async fn enable(
     user: AdminUser,
@@ -256,7 +256,7 @@ async fn set_disabled(
     tag = "admins",
     summary = "Set a new random password (shown once)",
     params(("id" = String, Path, description = "Numeric id", example = "1")),
-    responses((status = 200, description = "The new password", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The new password", body = crate::api::openapi::schemas::AdminResult))
 )]
 pub async fn reset_password(
     user: AdminUser,

@@ -128,10 +128,13 @@ impl AuditParams {
     }
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = AuditPage)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditResponse {
     success: bool,
+    #[schema(value_type = Vec<AuditView>)]
     audit: serde_json::Value,
     total: u64,
     page: u32,
@@ -145,7 +148,7 @@ pub struct AuditResponse {
     tag = "audit",
     summary = "Search the audit log",
     params(AuditParams),
-    responses((status = 200, description = "Matching entries", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Matching entries", body = AuditResponse))
 )]
 pub async fn list(
     user: AdminUser,

@@ -14,6 +14,8 @@ use crate::error::ApiResult;
 use crate::extract::Json;
 use crate::invoices::require;
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = BillingProfileResult)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileResponse {
@@ -28,7 +30,7 @@ pub struct ProfileResponse {
     operation_id = "getBillingProfile",
     tag = "invoices",
     summary = "The vendor's billing profile",
-    responses((status = 200, description = "The profile", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The profile", body = ProfileResponse))
 )]
 pub async fn show(
     user: AdminUser,
@@ -47,8 +49,8 @@ pub async fn show(
     operation_id = "putBillingProfile",
     tag = "invoices",
     summary = "Set the vendor's billing profile",
-    request_body = Object,
-    responses((status = 200, description = "Saved", body = crate::api::openapi::schemas::Success))
+    request_body = calos_core::invoice::BillingProfile,
+    responses((status = 200, description = "Saved", body = ProfileResponse))
 )]
 pub async fn put(
     user: AdminUser,

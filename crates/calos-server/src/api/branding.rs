@@ -146,7 +146,7 @@ fn changed(state: &AppState, scope: &BrandScope) {
     operation_id = "getDefaultBranding",
     tag = "branding",
     summary = "The default brand",
-    responses((status = 200, description = "The brand", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The brand", body = crate::api::openapi::schemas::DefaultBranding))
 )]
 pub async fn get_default(
     user: AdminUser,
@@ -167,8 +167,8 @@ pub async fn get_default(
     operation_id = "putDefaultBranding",
     tag = "branding",
     summary = "Set the default brand",
-    request_body = Object,
-    responses((status = 200, description = "Saved", body = crate::api::openapi::schemas::Success))
+    request_body = RawBrandSettings,
+    responses((status = 200, description = "Saved", body = crate::api::openapi::schemas::BrandingSaved))
 )]
 pub async fn put_default(
     user: AdminUser,
@@ -191,7 +191,7 @@ fn customer_scope(raw_id: &str) -> ApiResult<(InstallId, BrandScope)> {
     tag = "branding",
     summary = "A customer's brand",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
-    responses((status = 200, description = "The brand", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The brand", body = crate::api::openapi::schemas::CustomerBranding))
 )]
 pub async fn get_customer(
     user: AdminUser,
@@ -220,8 +220,8 @@ pub async fn get_customer(
     tag = "branding",
     summary = "Set a customer's brand",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
-    request_body = Object,
-    responses((status = 200, description = "Saved", body = crate::api::openapi::schemas::Success))
+    request_body = RawBrandSettings,
+    responses((status = 200, description = "Saved", body = crate::api::openapi::schemas::BrandingSaved))
 )]
 pub async fn put_customer(
     user: AdminUser,
@@ -323,7 +323,7 @@ async fn delete_logo_of(
     tag = "branding",
     summary = "Upload the default logo",
     request_body(content = Vec<u8>, content_type = "image/png", description = "PNG, JPEG or SVG, at most 512 KiB"),
-    responses((status = 200, description = "Stored", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Stored", body = crate::api::openapi::schemas::BrandingSaved))
 )]
 pub async fn put_default_logo(
     user: AdminUser,
@@ -341,7 +341,7 @@ pub async fn put_default_logo(
     operation_id = "deleteDefaultLogo",
     tag = "branding",
     summary = "Remove the default logo",
-    responses((status = 200, description = "Removed", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Removed", body = crate::api::openapi::schemas::BrandingSaved))
 )]
 pub async fn delete_default_logo(
     user: AdminUser,
@@ -359,7 +359,7 @@ pub async fn delete_default_logo(
     summary = "Upload a customer's logo",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
     request_body(content = Vec<u8>, content_type = "image/png", description = "PNG, JPEG or SVG, at most 512 KiB"),
-    responses((status = 200, description = "Stored", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Stored", body = crate::api::openapi::schemas::BrandingSaved))
 )]
 pub async fn put_customer_logo(
     user: AdminUser,
@@ -380,7 +380,7 @@ pub async fn put_customer_logo(
     tag = "branding",
     summary = "Remove a customer's logo",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
-    responses((status = 200, description = "Removed", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Removed", body = crate::api::openapi::schemas::BrandingSaved))
 )]
 pub async fn delete_customer_logo(
     user: AdminUser,

@@ -49,6 +49,8 @@ pub struct CustomerBody {
     company: Option<String>,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = CreatedLicense)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Created {
@@ -72,7 +74,7 @@ pub struct Created {
     tag = "licenses",
     summary = "Issue a license (the key is shown once)",
     request_body = CreateBody,
-    responses((status = 201, description = "Created; the license key is in the answer, once", body = crate::api::openapi::schemas::Success))
+    responses((status = 201, description = "Created; the license key is in the answer, once", body = Created))
 )]
 pub async fn create(
     user: AdminUser,

@@ -23,6 +23,8 @@ use crate::extract::Json;
 /// UTC offsets in use run from −12:00 to +14:00.
 const MAX_OFFSET_MINUTES: i32 = 14 * 60;
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = CultureResult)]
 #[derive(Serialize)]
 pub struct CultureResponse {
     success: bool,
@@ -36,7 +38,7 @@ pub struct CultureResponse {
     tag = "licenses",
     summary = "Culture analysis: profile, health score, upsells",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
-    responses((status = 200, description = "The analysis", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The analysis", body = CultureResponse))
 )]
 pub async fn show(
     user: AdminUser,
@@ -84,6 +86,8 @@ pub struct TimezoneBody {
     timezone_offset_minutes: Option<i64>,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = TimezoneResult)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TimezoneResponse {
@@ -115,7 +119,7 @@ fn parse_offset(raw: Option<i64>) -> ApiResult<Option<i32>> {
     summary = "Set or clear the customer's time zone",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
     request_body = TimezoneBody,
-    responses((status = 200, description = "Saved", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Saved", body = TimezoneResponse))
 )]
 pub async fn set_timezone(
     user: AdminUser,

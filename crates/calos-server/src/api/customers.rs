@@ -36,6 +36,8 @@ pub struct ListParams {
     sort: Option<String>,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = CustomerPage)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListResponse {
@@ -46,6 +48,8 @@ pub struct ListResponse {
     per_page: u32,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = CustomerListItem)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerItem {
@@ -65,12 +69,16 @@ pub struct CustomerItem {
 }
 
 /// The culture analyzer's health score (see `api::culture`), cached.
+#[derive(utoipa::ToSchema)]
+#[schema(as = CustomerHealth)]
 #[derive(Serialize)]
 struct ItemHealth {
     score: Option<u32>,
     label: String,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = CustomerUsage)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ItemUsage {
@@ -85,7 +93,7 @@ struct ItemUsage {
     tag = "licenses",
     summary = "One page of licenses with customer, usage and health",
     params(ListParams),
-    responses((status = 200, description = "The page", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The page", body = ListResponse))
 )]
 pub async fn list(
     user: AdminUser,

@@ -32,6 +32,8 @@ pub struct GenerateBody {
     install_id: Option<String>,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = InvoiceGenerationResult)]
 #[derive(Serialize)]
 pub struct GenerateResponse {
     success: bool,
@@ -46,7 +48,7 @@ pub struct GenerateResponse {
     tag = "invoices",
     summary = "Draft the invoices of a month",
     request_body = GenerateBody,
-    responses((status = 200, description = "What was drafted and skipped", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "What was drafted and skipped", body = GenerateResponse))
 )]
 pub async fn generate(
     user: AdminUser,
@@ -71,11 +73,15 @@ pub async fn generate(
     }))
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = InvoiceChange)]
 #[derive(Serialize)]
 pub struct InvoiceResponse {
     success: bool,
+    #[schema(value_type = crate::invoices::view::InvoiceView)]
     invoice: serde_json::Value,
     #[serde(rename = "creditNote", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::invoices::view::InvoiceView>)]
     credit_note: Option<serde_json::Value>,
 }
 
@@ -113,7 +119,7 @@ pub struct EditBody {
     summary = "Edit a draft's discount and notes",
     params(("id" = String, Path, description = "Numeric id", example = "1")),
     request_body = EditBody,
-    responses((status = 200, description = "The edited invoice", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The edited invoice", body = InvoiceResponse))
 )]
 pub async fn edit(
     user: AdminUser,
@@ -140,7 +146,7 @@ pub async fn edit(
     tag = "invoices",
     summary = "Issue a draft (numbered, sent)",
     params(("id" = String, Path, description = "Numeric id", example = "1")),
-    responses((status = 200, description = "The issued invoice", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The issued invoice", body = InvoiceResponse))
 )]
 pub async fn issue(
     user: AdminUser,
@@ -172,7 +178,7 @@ pub struct PayBody {
     summary = "Record a payment",
     params(("id" = String, Path, description = "Numeric id", example = "1")),
     request_body = PayBody,
-    responses((status = 200, description = "The paid invoice", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The paid invoice", body = InvoiceResponse))
 )]
 pub async fn pay(
     user: AdminUser,
@@ -222,7 +228,7 @@ pub struct VoidBody {
     summary = "Void an issued invoice",
     params(("id" = String, Path, description = "Numeric id", example = "1")),
     request_body = VoidBody,
-    responses((status = 200, description = "The voided invoice", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The voided invoice", body = InvoiceResponse))
 )]
 pub async fn void(
     user: AdminUser,

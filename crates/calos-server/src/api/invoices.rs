@@ -66,6 +66,8 @@ pub async fn select(state: &AppState, params: &ListParams) -> ApiResult<Vec<Invo
         .collect())
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = InvoiceList)]
 #[derive(Serialize)]
 pub struct ListResponse<'a> {
     success: bool,
@@ -79,7 +81,7 @@ pub struct ListResponse<'a> {
     tag = "invoices",
     summary = "Invoices by month, status or customer",
     params(ListParams),
-    responses((status = 200, description = "The invoices", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The invoices", body = ListResponse))
 )]
 pub async fn list(
     user: AdminUser,
@@ -107,6 +109,8 @@ pub fn parse_id(raw: &str) -> ApiResult<i64> {
         .ok_or_else(|| ApiError::NotFound(format!("invoice {raw:?}")))
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = InvoiceResult)]
 #[derive(Serialize)]
 pub struct ShowResponse<'a> {
     success: bool,
@@ -120,7 +124,7 @@ pub struct ShowResponse<'a> {
     tag = "invoices",
     summary = "One invoice with its lines",
     params(("id" = String, Path, description = "Numeric id", example = "1")),
-    responses((status = 200, description = "The invoice", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The invoice", body = ShowResponse))
 )]
 pub async fn show(
     user: AdminUser,

@@ -21,6 +21,8 @@ use crate::error::ApiResult;
 use crate::extract::{Json, OptionalJson};
 
 /// What every action answers: the license after the action and whether it changed.
+#[derive(utoipa::ToSchema)]
+#[schema(as = LicenseActionResult)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActionResponse {
@@ -30,6 +32,7 @@ pub struct ActionResponse {
     tier: String,
     billing_period: &'static str,
     changed: bool,
+    #[schema(value_type = super::views::LicenseView)]
     license: serde_json::Value,
 }
 
@@ -64,7 +67,7 @@ pub struct UpdateTierBody {
     summary = "Move a license to another plan",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
     request_body = UpdateTierBody,
-    responses((status = 200, description = "Updated", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Updated", body = ActionResponse))
 )]
 pub async fn update_tier(
     user: AdminUser,
@@ -101,7 +104,7 @@ pub struct ReasonBody {
     summary = "Suspend a license",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
     request_body = Option<ReasonBody>,
-    responses((status = 200, description = "Suspended", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Suspended", body = ActionResponse))
 )]
 pub async fn suspend(
     user: AdminUser,
@@ -129,7 +132,7 @@ pub async fn suspend(
     tag = "licenses",
     summary = "Lift a suspension",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
-    responses((status = 200, description = "Reactivated", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Reactivated", body = ActionResponse))
 )]
 pub async fn reactivate(
     user: AdminUser,
@@ -149,7 +152,7 @@ pub async fn reactivate(
     tag = "licenses",
     summary = "Convert a trial to a paid license",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
-    responses((status = 200, description = "Activated", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Activated", body = ActionResponse))
 )]
 pub async fn activate(
     user: AdminUser,
@@ -176,7 +179,7 @@ pub struct RenewBody {
     summary = "Renew for a period (or to a date)",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
     request_body = Option<RenewBody>,
-    responses((status = 200, description = "Renewed", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Renewed", body = ActionResponse))
 )]
 pub async fn renew(
     user: AdminUser,
@@ -207,7 +210,7 @@ pub struct ExtendTrialBody {
     summary = "Extend a trial by days",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
     request_body = ExtendTrialBody,
-    responses((status = 200, description = "Extended", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Extended", body = ActionResponse))
 )]
 pub async fn extend_trial(
     user: AdminUser,
@@ -256,7 +259,7 @@ pub struct DetailsBody {
     summary = "Change notes and allowed domains",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
     request_body = DetailsBody,
-    responses((status = 200, description = "Updated", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Updated", body = ActionResponse))
 )]
 pub async fn update_details(
     user: AdminUser,

@@ -74,7 +74,7 @@ pub fn query(p: &ListParams) -> ApiResult<DeliveryQuery> {
     tag = "notifications",
     summary = "The notification outbox",
     params(ListParams),
-    responses((status = 200, description = "One page of notifications", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "One page of notifications", body = crate::api::openapi::schemas::NotificationList))
 )]
 pub async fn list(
     user: AdminUser,
@@ -95,7 +95,7 @@ pub async fn list(
     tag = "notifications",
     summary = "Send a notification again",
     params(("id" = String, Path, description = "Numeric id", example = "1")),
-    responses((status = 200, description = "Queued again", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Queued again", body = crate::api::openapi::schemas::NotificationResult))
 )]
 pub async fn resend(
     user: AdminUser,
@@ -123,7 +123,7 @@ pub async fn resend(
     operation_id = "notificationSubscriptions",
     tag = "notifications",
     summary = "Events e-mailed to this admin",
-    responses((status = 200, description = "The subscribed events", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The subscribed events", body = crate::api::openapi::schemas::Subscriptions))
 )]
 pub async fn subscriptions(
     user: AdminUser,
@@ -151,7 +151,7 @@ pub struct SubscriptionsBody {
     tag = "notifications",
     summary = "Choose the events e-mailed to this admin",
     request_body = SubscriptionsBody,
-    responses((status = 200, description = "Saved", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Saved", body = crate::api::openapi::schemas::SubscriptionsSaved))
 )]
 pub async fn set_subscriptions(
     user: AdminUser,

@@ -4,6 +4,8 @@
 use axum::extract::{Path, State};
 use axum::Json as JsonResponse;
 use serde::Serialize;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
 
 use calos_core::auth::Permission;
 use calos_core::plan::Plan;
@@ -14,6 +16,8 @@ use crate::auth::AdminUser;
 use crate::error::ApiResult;
 use crate::extract::Json;
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = PlanList)]
 #[derive(Serialize)]
 pub struct PlansResponse {
     success: bool,
@@ -26,6 +30,39 @@ pub struct PlanView {
     #[serde(flatten)]
     plan: Plan,
     entitled_features: Vec<String>,
+}
+
+/// A plan's fields (as `Plan`, which as a request body refuses unknown
+/// fields) plus `entitledFeatures`. Written out because a derived
+/// `allOf[Plan, …]` would inherit `Plan`'s `additionalProperties: false`
+/// and so refuse `entitledFeatures` itself.
+impl utoipa::PartialSchema for PlanView {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = <Plan as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(plan)) = &mut schema {
+            plan.additional_properties = None;
+            plan.description = Some(
+                "A plan (see `Plan`) with the features a license on it is entitled to.".into(),
+            );
+            plan.properties.insert(
+                "entitledFeatures".into(),
+                ArrayBuilder::new()
+                    .items(ObjectBuilder::new().schema_type(Type::String))
+                    .description(Some(
+                        "The plan's true feature flags plus every included meter.",
+                    ))
+                    .into(),
+            );
+            plan.required.push("entitledFeatures".into());
+        }
+        schema
+    }
+}
+
+impl utoipa::ToSchema for PlanView {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <Plan as utoipa::ToSchema>::schemas(schemas);
+    }
 }
 
 impl From<Plan> for PlanView {
@@ -43,7 +80,7 @@ impl From<Plan> for PlanView {
     operation_id = "listPlans",
     tag = "plans",
     summary = "Every plan",
-    responses((status = 200, description = "The plans", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The plans", body = PlansResponse))
 )]
 pub async fn list(
     user: AdminUser,
@@ -57,6 +94,8 @@ pub async fn list(
     }))
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = PlanSaved)]
 #[derive(Serialize)]
 pub struct PutResponse {
     success: bool,
@@ -71,8 +110,8 @@ pub struct PutResponse {
     tag = "plans",
     summary = "Create or replace a plan",
     params(("slug" = String, Path, description = "The plan's slug, equal to the body's `slug`")),
-    request_body = Object,
-    responses((status = 200, description = "Saved", body = crate::api::openapi::schemas::Success))
+    request_body = calos_core::plan::Plan,
+    responses((status = 200, description = "Saved", body = PutResponse))
 )]
 pub async fn put(
     user: AdminUser,

@@ -24,12 +24,17 @@ use crate::error::ApiResult;
 const HISTORY_LIMIT: u32 = 100;
 const TELEMETRY_ROWS: u32 = 50;
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = CustomerProfileResult)]
 #[derive(Serialize)]
 pub struct ProfileResponse {
     success: bool,
+    #[schema(value_type = Profile)]
     profile: serde_json::Value,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = CustomerProfile)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Profile<'a> {
@@ -45,12 +50,16 @@ struct Profile<'a> {
     history: Vec<AuditView<'a>>,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = ProfileTelemetry)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Telemetry<'a> {
     last30_days: Vec<EventRow<'a>>,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = EventCountRow)]
 #[derive(Serialize)]
 struct EventRow<'a> {
     #[serde(rename = "type")]
@@ -66,7 +75,7 @@ struct EventRow<'a> {
     tag = "licenses",
     summary = "A customer's license, plan and instances",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
-    responses((status = 200, description = "The profile", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The profile", body = ProfileResponse))
 )]
 pub async fn show(
     user: AdminUser,

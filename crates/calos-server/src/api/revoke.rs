@@ -21,6 +21,8 @@ pub struct RevokeBody {
     reason: Option<String>,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = RevokedLicense)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Revoked {
@@ -37,7 +39,7 @@ pub struct Revoked {
     tag = "licenses",
     summary = "Revoke a license",
     request_body = RevokeBody,
-    responses((status = 200, description = "Revoked", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Revoked", body = Revoked))
 )]
 pub async fn revoke(
     user: AdminUser,

@@ -13,6 +13,8 @@ use crate::app::AppState;
 use crate::auth::AdminUser;
 use crate::error::ApiResult;
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = StatsFigures)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatsView {
@@ -25,6 +27,8 @@ pub struct StatsView {
     trial_conversion: Option<f64>,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = StatsResult)]
 #[derive(Serialize)]
 pub struct StatsResponse {
     success: bool,
@@ -37,7 +41,7 @@ pub struct StatsResponse {
     operation_id = "stats",
     tag = "licenses",
     summary = "Revenue, customer and trial figures",
-    responses((status = 200, description = "The figures", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The figures", body = StatsResponse))
 )]
 pub async fn show(
     user: AdminUser,

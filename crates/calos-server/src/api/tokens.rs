@@ -27,7 +27,7 @@ const MAX_EXPIRES_DAYS: i64 = 3650;
     operation_id = "listTokens",
     tag = "tokens",
     summary = "Every API token (prefixes only)",
-    responses((status = 200, description = "The tokens", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The tokens", body = crate::api::openapi::schemas::TokenList))
 )]
 pub async fn list(
     user: AdminUser,
@@ -55,7 +55,7 @@ pub struct CreateBody {
     tag = "tokens",
     summary = "Create an API token (the secret is shown once)",
     request_body = CreateBody,
-    responses((status = 201, description = "Created", body = crate::api::openapi::schemas::Success))
+    responses((status = 201, description = "Created", body = crate::api::openapi::schemas::TokenCreated))
 )]
 pub async fn create(
     user: AdminUser,
@@ -106,7 +106,7 @@ pub async fn create(
     tag = "tokens",
     summary = "Revoke an API token",
     params(("id" = String, Path, description = "Numeric id", example = "1")),
-    responses((status = 200, description = "Revoked", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Revoked", body = crate::api::openapi::schemas::DoneWithId))
 )]
 pub async fn revoke(
     user: AdminUser,

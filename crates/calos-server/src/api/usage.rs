@@ -34,6 +34,8 @@ pub struct UsageParams {
     to: Option<String>,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = UsageReport)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageResponse {
@@ -47,6 +49,8 @@ pub struct UsageResponse {
     current_period: CurrentPeriod,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = UsageDay)]
 #[derive(Serialize)]
 struct DayRow {
     date: NaiveDate,
@@ -54,6 +58,8 @@ struct DayRow {
     meters: BTreeMap<Meter, i64>,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = CurrentPeriodUsage)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CurrentPeriod {
@@ -65,7 +71,7 @@ pub(crate) struct CurrentPeriod {
     currency: String,
 }
 
-#[derive(Serialize)]
+#[derive(utoipa::ToSchema, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PeriodMeter {
     #[serde(flatten)]
@@ -126,7 +132,7 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
     tag = "licenses",
     summary = "Metered usage over a period",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef"), UsageParams),
-    responses((status = 200, description = "Usage per meter", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Usage per meter", body = UsageResponse))
 )]
 pub async fn show(
     user: AdminUser,

@@ -8,7 +8,7 @@ use calos_core::license::License;
 use calos_core::plan::{Limit, Plan};
 
 /// A license as the API shows it; `tier` is the plan slug.
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LicenseView<'a> {
     pub install_id: &'a str,
@@ -57,7 +57,7 @@ impl<'a> LicenseView<'a> {
 }
 
 /// Used / limit / percent for one meter; `limit` null means unlimited.
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MeterUse {
     pub used: i64,
@@ -79,6 +79,8 @@ impl MeterUse {
 }
 
 /// An audit record plus a readable actor label.
+#[derive(utoipa::ToSchema)]
+#[schema(as = AuditEntry)]
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditView<'a> {

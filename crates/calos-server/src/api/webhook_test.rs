@@ -33,7 +33,7 @@ pub const TEST_EVENT: &str = "webhook.test";
     tag = "webhooks",
     summary = "Send a signed webhook.test event to an endpoint now",
     params(("id" = i64, Path, description = "The endpoint id")),
-    responses((status = 200, description = "How the test went: delivered, HTTP status or error", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "How the test went: delivered, HTTP status or error", body = crate::api::openapi::schemas::WebhookTestResult))
 )]
 pub async fn send(
     user: AdminUser,

@@ -108,7 +108,7 @@ fn shown(e: &WebhookEndpoint) -> Value {
     operation_id = "listWebhooks",
     tag = "webhooks",
     summary = "Every webhook endpoint",
-    responses((status = 200, description = "The endpoints", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The endpoints", body = crate::api::openapi::schemas::WebhookList))
 )]
 pub async fn list(
     user: AdminUser,
@@ -126,7 +126,7 @@ pub async fn list(
     tag = "webhooks",
     summary = "Add a webhook endpoint (the secret is shown once)",
     request_body = Body,
-    responses((status = 201, description = "Created", body = crate::api::openapi::schemas::Success))
+    responses((status = 201, description = "Created", body = crate::api::openapi::schemas::WebhookResult))
 )]
 pub async fn create(
     user: AdminUser,
@@ -161,7 +161,7 @@ pub async fn create(
     tag = "webhooks",
     summary = "One webhook endpoint",
     params(("id" = String, Path, description = "Numeric id", example = "1")),
-    responses((status = 200, description = "The endpoint", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The endpoint", body = crate::api::openapi::schemas::WebhookDetail))
 )]
 pub async fn show(
     user: AdminUser,
@@ -196,7 +196,7 @@ pub async fn show(
     summary = "Replace a webhook endpoint",
     params(("id" = String, Path, description = "Numeric id", example = "1")),
     request_body = Body,
-    responses((status = 200, description = "Replaced", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Replaced", body = crate::api::openapi::schemas::WebhookResult))
 )]
 pub async fn replace(
     user: AdminUser,
@@ -238,7 +238,7 @@ pub async fn replace(
     tag = "webhooks",
     summary = "Delete a webhook endpoint",
     params(("id" = String, Path, description = "Numeric id", example = "1")),
-    responses((status = 200, description = "Deleted", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Deleted", body = crate::api::openapi::schemas::DoneWithId))
 )]
 pub async fn delete(
     user: AdminUser,

@@ -51,7 +51,7 @@ fn wrong(field: &'static str, message: &str) -> ApiError {
     tag = "auth",
     summary = "Change the own password (ends every session)",
     request_body = PasswordBody,
-    responses((status = 200, description = "Changed; this browser gets a new session", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Changed; this browser gets a new session", body = crate::api::openapi::schemas::PasswordChanged))
 )]
 pub async fn change_password(
     State(state): State<AppState>,
@@ -111,7 +111,7 @@ pub async fn change_password(
     operation_id = "totpEnrol",
     tag = "auth",
     summary = "Start TOTP enrolment",
-    responses((status = 200, description = "The secret and its otpauth URI", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The secret and its otpauth URI", body = crate::api::openapi::schemas::TotpEnrolment))
 )]
 pub async fn enrol(
     State(state): State<AppState>,
@@ -185,7 +185,7 @@ async fn checked_code(
     tag = "auth",
     summary = "Confirm TOTP enrolment with a code",
     request_body = CodeBody,
-    responses((status = 200, description = "TOTP enabled", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "TOTP enabled", body = crate::api::openapi::schemas::TotpState))
 )]
 pub async fn confirm(
     State(state): State<AppState>,
@@ -230,7 +230,7 @@ pub async fn confirm(
     tag = "auth",
     summary = "Turn TOTP off with a code",
     request_body = CodeBody,
-    responses((status = 200, description = "TOTP disabled", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "TOTP disabled", body = crate::api::openapi::schemas::TotpState))
 )]
 pub async fn disable(
     State(state): State<AppState>,

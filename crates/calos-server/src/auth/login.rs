@@ -105,7 +105,7 @@ async fn refuse(
     tag = "auth",
     summary = "Log in with username and password",
     request_body = LoginBody,
-    responses((status = 200, description = "Logged in (session cookie set), or `totpRequired` with a challenge", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Logged in (session cookie set), or `totpRequired` with a challenge", body = crate::api::openapi::schemas::LoginResult))
 )]
 pub async fn login(
     State(state): State<AppState>,
@@ -162,7 +162,7 @@ pub async fn login(
     tag = "auth",
     summary = "Second login step: the TOTP code",
     request_body = TotpLoginBody,
-    responses((status = 200, description = "Logged in (session cookie set)", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Logged in (session cookie set)", body = crate::api::openapi::schemas::LoginResult))
 )]
 pub async fn login_totp(
     State(state): State<AppState>,

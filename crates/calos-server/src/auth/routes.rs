@@ -19,7 +19,7 @@ pub use super::login::{login, login_totp};
     operation_id = "logout",
     tag = "auth",
     summary = "End this session",
-    responses((status = 200, description = "Logged out", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Logged out", body = crate::api::openapi::schemas::Done))
 )]
 pub async fn logout(
     State(state): State<AppState>,
@@ -39,7 +39,7 @@ pub async fn logout(
     operation_id = "me",
     tag = "auth",
     summary = "The authenticated admin",
-    responses((status = 200, description = "The admin, role and how they authenticated", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The admin, role and how they authenticated", body = crate::api::openapi::schemas::Me))
 )]
 pub async fn me(State(state): State<AppState>, user: AdminUser) -> ApiResult<impl IntoResponse> {
     let via = match user.method {

@@ -81,7 +81,7 @@ async fn claims_of(state: &AppState, id: &InstallId) -> ApiResult<Vec<serde_json
     tag = "domains",
     summary = "A customer's portal domains",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
-    responses((status = 200, description = "The domains", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The domains", body = crate::api::openapi::schemas::DomainList))
 )]
 pub async fn list(
     user: AdminUser,
@@ -110,7 +110,7 @@ pub struct AddBody {
     summary = "Add a portal domain (verified by a DNS TXT record)",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
     request_body = AddBody,
-    responses((status = 201, description = "Added, with the TXT record to publish", body = crate::api::openapi::schemas::Success))
+    responses((status = 201, description = "Added, with the TXT record to publish", body = crate::api::openapi::schemas::DomainAdded))
 )]
 pub async fn add(
     user: AdminUser,
@@ -173,7 +173,7 @@ fn path_domain(raw: &str) -> ApiResult<Domain> {
     tag = "domains",
     summary = "Remove a portal domain",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef"), ("domain" = String, Path, description = "The domain")),
-    responses((status = 200, description = "Removed", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "Removed", body = crate::api::openapi::schemas::Done))
 )]
 pub async fn remove(
     user: AdminUser,
@@ -210,7 +210,7 @@ pub async fn remove(
     tag = "domains",
     summary = "Check the domain's TXT record now",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef"), ("domain" = String, Path, description = "The domain")),
-    responses((status = 200, description = "The verification outcome", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The verification outcome", body = crate::api::openapi::schemas::DomainChecked))
 )]
 pub async fn verify(
     user: AdminUser,

@@ -21,6 +21,8 @@ use calos_store::{AuditQuery, InvoiceQuery, LicenseQuery, Store, StoreError};
 use crate::error::{ApiError, ApiResult};
 
 /// What one generation did, per license.
+#[derive(utoipa::ToSchema)]
+#[schema(as = GenerationReport)]
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
@@ -32,6 +34,8 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = KeptInvoice)]
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Kept {
@@ -40,6 +44,8 @@ pub struct Kept {
     pub status: InvoiceStatus,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(as = SkippedLicense)]
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Skipped {

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use calos_core::invoice::{Invoice, InvoiceDocument};
 
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InvoiceView<'a> {
     pub id: i64,

@@ -36,7 +36,7 @@ pub struct InviteBody {
     tag = "portal",
     summary = "A customer's portal accounts",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
-    responses((status = 200, description = "The accounts", body = crate::api::openapi::schemas::Success))
+    responses((status = 200, description = "The accounts", body = crate::api::openapi::schemas::PortalUserList))
 )]
 pub async fn list(
     user: AdminUser,
@@ -58,7 +58,7 @@ pub async fn list(
     summary = "Invite a portal account by e-mail",
     params(("install_id" = String, Path, description = "The install id", example = "demo-install-abc123456789abcdef")),
     request_body = InviteBody,
-    responses((status = 201, description = "Invited", body = crate::api::openapi::schemas::Success))
+    responses((status = 201, description = "Invited", body = crate::api::openapi::schemas::PortalInvited))
 )]
 pub async fn invite(
     user: AdminUser,

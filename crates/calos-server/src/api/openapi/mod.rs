@@ -14,7 +14,8 @@ use std::sync::OnceLock;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{HttpMethod, Operation, OperationBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
@@ -34,7 +35,6 @@ use crate::auth::session::{COOKIE_NAME, CSRF_HEADER};
     ),
     paths(
         document,
-        metrics,
         crate::api::health::healthz,
         crate::api::v1::verify::verify,
         crate::api::v1::telemetry::ingest,
@@ -115,8 +115,8 @@ use crate::auth::session::{COOKIE_NAME, CSRF_HEADER};
         crate::api::invoice_actions::pay,
         crate::api::invoice_actions::void,
     ),
-    components(schemas(schemas::ErrorBody)),
-    modifiers(&Shared),
+    components(schemas(schemas::ErrorBody, calos_core::protocol::LicenseClaims)),
+    modifiers(&Metrics, &Shared),
     tags(
         (name = "license", description = "Deployments verify their license and get a signed verdict (Ed25519 JWS)."),
         (name = "telemetry", description = "Deployments report usage events in batches."),
@@ -163,21 +163,6 @@ pub async fn document() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body.as_str()).into_response()
 }
 
-/// `GET /metrics` (`crate::metrics::route`), described here rather than on
-/// its handler: on the main port it needs an admin; with `metrics_addr` set
-/// it moves, unauthenticated, to that address and the main port has no such
-/// route.
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    operation_id = "metrics",
-    tag = "health",
-    summary = "Prometheus metrics (text exposition format)",
-    responses((status = 200, description = "Request rates and latencies per route, verify verdicts, ingest, outbox depth, cache and pool use", body = String, content_type = "text/plain"))
-)]
-#[allow(dead_code)] // Only its generated `__path_metrics` is used.
-fn metrics() {}
-
 /// Names of the security schemes.
 pub const ADMIN_TOKEN: &str = "adminToken";
 pub const ADMIN_SESSION: &str = "adminSession";
@@ -192,6 +177,37 @@ pub fn needs_admin(path: &str) -> bool {
     (path.starts_with("/api/enterprise/") || path.starts_with("/api/auth/") || path == "/metrics")
         && !UNAUTHENTICATED_ADMIN_ROUTES.contains(&path)
 }
+
+/// `GET /metrics` (`crate::metrics::route`), added here rather than on its
+/// handlers: on the main port it needs an admin (`scrape_admin`); with
+/// `metrics_addr` set it moves, unauthenticated, to that address
+/// (`scrape_open`) and the main port has no such route.
+struct Metrics;
+
+impl Modify for Metrics {
+    fn modify(&self, doc: &mut Document) {
+        let ok = ResponseBuilder::new()
+            .description("Request rates and latencies per route, verify verdicts, ingest, outbox depth, cache and pool use, in the Prometheus text exposition format 0.0.4")
+            .content(
+                METRICS_CONTENT_TYPE,
+                ContentBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                    .build(),
+            )
+            .build();
+        let op = OperationBuilder::new()
+            .operation_id(Some("metrics"))
+            .tag("health")
+            .summary(Some("Prometheus metrics (text exposition format)"))
+            .response("200", ok)
+            .build();
+        doc.paths
+            .add_path_operation("/metrics", vec![HttpMethod::Get], op);
+    }
+}
+
+/// The media type `/metrics` answers with (its `charset=utf-8` aside).
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4";
 
 struct Shared;
 

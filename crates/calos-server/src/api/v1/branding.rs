@@ -51,7 +51,7 @@ fn header_value(headers: &HeaderMap, name: &str) -> Option<String> {
     tag = "branding",
     summary = "Branding a deployment shows",
     params(Credentials),
-    responses((status = 200, description = "The resolved brand", body = Object))
+    responses((status = 200, description = "The resolved brand", body = BrandView))
 )]
 pub async fn show(
     State(state): State<AppState>,
