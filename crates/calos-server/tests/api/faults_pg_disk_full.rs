@@ -23,37 +23,19 @@
 //! of big sorts would fail the same way on this tablespace; the reads here
 //! are small enough not to need any.
 
-use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::Value;
 use sqlx::{Connection, PgConnection};
 
+use crate::faults_disk_flood::ingest_until_full;
 use crate::faults_pg_cluster::PrivatePg;
 use crate::faults_support::{
-    assert_rollups_equal_raw, calos, fill, flood_batch, log_tail, login, new_license, serve,
-    signal, stored_ids, until, Creds, Volume, TELEMETRY,
+    assert_rollups_equal_raw, calos, log_tail, login, new_license, serve, signal, stored_ids,
+    Creds, Volume,
 };
 
 /// What "never a hang" means here: far under the 30 s request timeout.
 const PROMPT: Duration = Duration::from_secs(5);
-
-/// One batch: status, JSON body, how long the answer took.
-async fn post(base: &str, batch: &Value) -> (u16, Value, Duration) {
-    let started = Instant::now();
-    let r = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-        .post(format!("{base}{TELEMETRY}"))
-        .json(batch)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let body = r.json().await.unwrap_or(Value::Null);
-    (status, body, started.elapsed())
-}
 
 /// Raw events of `install` in the database, counted by PostgreSQL itself.
 async fn count_events(url: &str, install: &str) -> i64 {
@@ -96,62 +78,19 @@ async fn postgres_data_volume_full_answers_507_and_recovers_without_restart() {
     let admin = login(&base).await;
     let creds: Creds = new_license(&admin, "PG disk full").await;
 
-    let mut acked = BTreeSet::new();
-    let mut n = 0;
-    for _ in 0..3 {
-        let (ids, batch) = flood_batch(&creds, 0, n, 40);
-        n += 1;
-        let (status, body, _) = post(&base, &batch).await;
-        assert_eq!(status, 200, "{body}");
-        acked.extend(ids);
-    }
-
-    let filler = volume.path.join("filler");
-    let filled = fill(&filler);
-    assert!(filled > 0);
-
-    // Ingest until PostgreSQL cannot extend a table any more: the pages
-    // already allocated take some batches first.
-    let mut full = None;
-    let mut slowest = Duration::ZERO;
-    for _ in 0..1000 {
-        let (ids, batch) = flood_batch(&creds, 0, n, 40);
-        n += 1;
-        let (status, body, took) = post(&base, &batch).await;
-        slowest = slowest.max(took);
-        match status {
-            200 => acked.extend(ids),
-            507 => {
-                full = Some(body);
-                break;
-            }
-            other => panic!(
-                "disk full answered {other}: {body}\n{}\n--- postgres:\n{}",
-                log_tail(dir.path()),
-                pg.log_tail()
-            ),
-        }
-    }
-    let body = full.unwrap_or_else(|| panic!("never ran out of space\n{}", log_tail(dir.path())));
-    assert_eq!(body["error"]["code"], "storage_full", "{body}");
-    assert!(body["error"]["message"].is_string(), "{body}");
-    assert!(slowest < PROMPT, "a batch took {slowest:?}");
+    let mut filled = ingest_until_full(&base, &creds, &volume, dir.path(), 1000, || {
+        format!("--- postgres:\n{}", pg.log_tail())
+    })
+    .await;
+    assert!(filled.slowest < PROMPT, "a batch took {:?}", filled.slowest);
     let server_log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
     assert!(
         server_log.contains("53100") || server_log.contains("No space left on device"),
         "the server logged PostgreSQL's disk_full cause:\n{}",
         log_tail(dir.path())
     );
-
     // Still full: the next batch too, promptly, and nothing of it is stored.
-    let (refused_ids, refused) = flood_batch(&creds, 1, 0, 40);
-    let (status, body, took) = post(&base, &refused).await;
-    assert_eq!(
-        (status, &body["error"]["code"]),
-        (507, &Value::from("storage_full")),
-        "{body}"
-    );
-    assert!(took < PROMPT, "refused in {took:?}");
+    let refused = filled.refused_again(&base, &creds).await;
 
     // The cluster and the server are up; reads do not need space.
     assert!(
@@ -172,35 +111,27 @@ async fn postgres_data_volume_full_answers_507_and_recovers_without_restart() {
     assert_eq!(health.status().as_u16(), 200, "healthz while full");
     assert_eq!(
         count_events(&url, &creds.id).await,
-        acked.len() as i64,
+        filled.acked.len() as i64,
         "every acknowledged event, and nothing refused, is in the database"
     );
 
-    std::fs::remove_file(&filler).unwrap();
-    until("ingest works again", Duration::from_secs(15), || async {
-        let (status, _, _) = post(&base, &refused).await;
-        (status == 200).then_some(())
-    })
-    .await;
-    acked.extend(refused_ids);
-    for _ in 0..3 {
-        let (ids, batch) = flood_batch(&creds, 0, n, 40);
-        n += 1;
-        let (status, body, _) = post(&base, &batch).await;
-        assert_eq!(status, 200, "{body}\n{}", log_tail(dir.path()));
-        acked.extend(ids);
-    }
+    filled.recover(&base, &creds, refused, dir.path()).await;
 
     signal(&server, "-TERM");
     let exit = server.wait().await.unwrap();
     assert_eq!(exit.code(), Some(0), "{}", log_tail(dir.path()));
     let store = calos_server::store::open_store(&url).await.unwrap();
     let stored = stored_ids(store.as_ref(), &creds.id).await;
-    assert_eq!(stored, acked, "exactly the acknowledged events are stored");
+    assert_eq!(
+        stored, filled.acked,
+        "exactly the acknowledged events are stored"
+    );
     assert_rollups_equal_raw(store.as_ref(), &creds.id).await;
     eprintln!(
-        "postgres disk full: {} events acknowledged, {filled} filler bytes, slowest batch {slowest:?}",
-        acked.len()
+        "postgres disk full: {} events acknowledged, {} filler bytes, slowest batch {:?}",
+        filled.acked.len(),
+        filled.filler_bytes,
+        filled.slowest
     );
     drop(store);
     let _ = conn.close().await;

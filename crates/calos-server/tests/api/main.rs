@@ -24,6 +24,7 @@ mod culture;
 mod culture_demo;
 mod domains;
 mod email;
+mod faults_disk_flood;
 mod faults_disk_full;
 mod faults_kill9;
 mod faults_pg_disk_full;
