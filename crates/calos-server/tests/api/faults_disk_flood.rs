@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::faults_support::{fill, flood_batch, log_tail, until, Creds, Volume, TELEMETRY};
+use crate::faults_support::{
+    assert_rollups_equal_raw, fill, flood_batch, log_tail, stored_ids, until, Creds, Volume,
+    TELEMETRY,
+};
 
 /// Events per batch.
 const BATCH: usize = 40;
@@ -137,5 +140,17 @@ impl Filled {
             assert_eq!(status, 200, "{body}\n{}", log_tail(server_dir));
             self.acked.extend(ids);
         }
+    }
+
+    /// Once the server has stopped: exactly the acknowledged events are
+    /// stored (nothing refused, nothing lost), and rollups equal the raw events.
+    pub async fn assert_stored(&self, database_url: &str, creds: &Creds) {
+        let store = calos_server::store::open_store(database_url).await.unwrap();
+        let stored = stored_ids(store.as_ref(), &creds.id).await;
+        assert_eq!(
+            stored, self.acked,
+            "exactly the acknowledged events are stored"
+        );
+        assert_rollups_equal_raw(store.as_ref(), &creds.id).await;
     }
 }

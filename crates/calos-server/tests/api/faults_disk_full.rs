@@ -14,10 +14,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
 use crate::faults_disk_flood::ingest_until_full;
-use crate::faults_support::{
-    assert_rollups_equal_raw, calos, log_tail, login, new_license, serve, signal, stored_ids,
-    Creds, Volume,
-};
+use crate::faults_support::{calos, log_tail, login, new_license, serve, signal, Creds, Volume};
 
 async fn integrity(db: &Path) -> String {
     let mut conn = SqliteConnectOptions::from_str(&format!("sqlite://{}", db.display()))
@@ -59,17 +56,10 @@ async fn sqlite_disk_full_answers_507_keeps_the_database_sound_and_recovers() {
     let exit = server.wait().await.unwrap();
     assert_eq!(exit.code(), Some(0), "{}", log_tail(dir.path()));
     assert_eq!(integrity(&db).await, "ok", "sound after recovery");
-    let store = calos_server::store::open_store(&url).await.unwrap();
-    let stored = stored_ids(store.as_ref(), &creds.id).await;
-    assert_eq!(
-        stored, filled.acked,
-        "exactly the acknowledged events are stored"
-    );
-    assert_rollups_equal_raw(store.as_ref(), &creds.id).await;
+    filled.assert_stored(&url, &creds).await;
     eprintln!(
         "disk full: {} events acknowledged, {} filler bytes",
         filled.acked.len(),
         filled.filler_bytes
     );
-    drop(store);
 }

@@ -29,10 +29,7 @@ use sqlx::{Connection, PgConnection};
 
 use crate::faults_disk_flood::ingest_until_full;
 use crate::faults_pg_cluster::PrivatePg;
-use crate::faults_support::{
-    assert_rollups_equal_raw, calos, log_tail, login, new_license, serve, signal, stored_ids,
-    Creds, Volume,
-};
+use crate::faults_support::{calos, log_tail, login, new_license, serve, signal, Creds, Volume};
 
 /// What "never a hang" means here: far under the 30 s request timeout.
 const PROMPT: Duration = Duration::from_secs(5);
@@ -120,19 +117,12 @@ async fn postgres_data_volume_full_answers_507_and_recovers_without_restart() {
     signal(&server, "-TERM");
     let exit = server.wait().await.unwrap();
     assert_eq!(exit.code(), Some(0), "{}", log_tail(dir.path()));
-    let store = calos_server::store::open_store(&url).await.unwrap();
-    let stored = stored_ids(store.as_ref(), &creds.id).await;
-    assert_eq!(
-        stored, filled.acked,
-        "exactly the acknowledged events are stored"
-    );
-    assert_rollups_equal_raw(store.as_ref(), &creds.id).await;
+    filled.assert_stored(&url, &creds).await;
     eprintln!(
         "postgres disk full: {} events acknowledged, {} filler bytes, slowest batch {:?}",
         filled.acked.len(),
         filled.filler_bytes,
         filled.slowest
     );
-    drop(store);
     let _ = conn.close().await;
 }
