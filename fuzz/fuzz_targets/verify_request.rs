@@ -121,7 +121,10 @@ fn world() -> World {
         }
         let key = LicenseKey::from_random_bytes([n; 32]);
         let cached = CachedLicense::new(license, plan(slug), hasher.hash(&key));
-        licenses.insert(cached.license.install_id.as_str().to_owned(), Arc::new(cached));
+        licenses.insert(
+            cached.license.install_id.as_str().to_owned(),
+            Arc::new(cached),
+        );
     }
     let signing = SigningKey::from_bytes(&[7; 32]);
     let jwks = serde_json::json!({"keys": [{
