@@ -110,22 +110,27 @@ impl InstallRecord {
         window: Duration,
     ) -> Result<Observed, StoreError> {
         let since = now - window;
-        if !self.lock().loaded {
-            // Not under the lock: two first requests may both read, and
-            // merging is idempotent (the later time wins).
-            let stored = store.list_instances(install_id).await?;
+        {
+            // The hot path: one lock, no store.
             let mut seen = self.lock();
-            for i in stored.into_iter().filter(|i| i.last_seen_at >= since) {
-                let entry = seen.instances.entry(i.instance_id).or_insert(Instance {
-                    last_seen: i.last_seen_at,
-                    // Stored, so written: as good as queued at that time.
-                    queued: Some((i.domain, i.last_seen_at)),
-                });
-                entry.last_seen = entry.last_seen.max(i.last_seen_at);
+            if seen.loaded {
+                return Ok(seen.record(instance_id, domain, now, since));
             }
-            seen.loaded = true;
         }
-        Ok(self.lock().record(instance_id, domain, now, since))
+        // Not under the lock: two first requests may both read, and merging
+        // is idempotent (the later time wins).
+        let stored = store.list_instances(install_id).await?;
+        let mut seen = self.lock();
+        for i in stored.into_iter().filter(|i| i.last_seen_at >= since) {
+            let entry = seen.instances.entry(i.instance_id).or_insert(Instance {
+                last_seen: i.last_seen_at,
+                // Stored, so written: as good as queued at that time.
+                queued: Some((i.domain, i.last_seen_at)),
+            });
+            entry.last_seen = entry.last_seen.max(i.last_seen_at);
+        }
+        seen.loaded = true;
+        Ok(seen.record(instance_id, domain, now, since))
     }
 
     /// Whether any instance was seen at or after `since` (a record without
