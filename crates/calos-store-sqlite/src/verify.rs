@@ -13,7 +13,8 @@ use calos_store::{
 };
 
 use crate::db::{
-    commit, corrupt, count, db_err, get, insert_audit, micros, opt_micros, opt_time, time, write_tx,
+    commit, corrupt, count, db_err, get, insert_audit, micros, opt_micros, opt_time, time, to_json,
+    write_tx,
 };
 use crate::SqliteStore;
 
@@ -63,62 +64,84 @@ impl VerifyStore for SqliteStore {
             return Ok(());
         }
         let folded = FoldedVerifications::fold(seen);
+        // Each table gets one statement over the whole batch, its rows bound
+        // as one JSON array and unpacked by `json_each` inside SQLite: a
+        // statement per row cost a round trip to the connection's thread
+        // each (~30,000 for a batch of 10,000 instances), CPU taken from the
+        // requests being served while a batch was written.
+        let instances: Vec<_> = folded
+            .instances
+            .iter()
+            .map(|(first, s)| {
+                (
+                    s.install_id.as_str(),
+                    &s.instance_id,
+                    micros(*first),
+                    micros(s.at),
+                    &s.domain,
+                    &s.version,
+                    &s.ip,
+                    &s.user_agent,
+                )
+            })
+            .collect();
+        let domains: Vec<_> = folded
+            .domains
+            .iter()
+            .map(|(install, domain, first, last)| {
+                (install.as_str(), domain, micros(*first), micros(*last))
+            })
+            .collect();
+        let licenses: Vec<_> = folded
+            .licenses
+            .iter()
+            .map(|(install, at)| (install.as_str(), micros(*at)))
+            .collect();
         let mut tx = write_tx(&self.pool).await?;
-        for (first, s) in &folded.instances {
-            // INSERT … SELECT … WHERE EXISTS: a batch entry for an install
-            // that is gone is skipped instead of failing the whole batch.
-            sqlx::query(
-                "INSERT INTO verify_instances (install_id, instance_id, first_seen_at, last_seen_at, \
-                 domain, version, ip, user_agent) \
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 \
-                 WHERE EXISTS (SELECT 1 FROM licenses WHERE install_id = ?1) \
-                 ON CONFLICT (install_id, instance_id) DO UPDATE SET \
-                 first_seen_at = MIN(first_seen_at, excluded.first_seen_at), \
-                 domain = CASE WHEN excluded.last_seen_at >= last_seen_at THEN excluded.domain ELSE domain END, \
-                 version = CASE WHEN excluded.last_seen_at >= last_seen_at THEN excluded.version ELSE version END, \
-                 ip = CASE WHEN excluded.last_seen_at >= last_seen_at THEN excluded.ip ELSE ip END, \
-                 user_agent = CASE WHEN excluded.last_seen_at >= last_seen_at THEN excluded.user_agent ELSE user_agent END, \
-                 last_seen_at = MAX(last_seen_at, excluded.last_seen_at)",
-            )
-            .bind(s.install_id.as_str())
-            .bind(&s.instance_id)
-            .bind(micros(*first))
-            .bind(micros(s.at))
-            .bind(&s.domain)
-            .bind(&s.version)
-            .bind(&s.ip)
-            .bind(&s.user_agent)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        }
-        for (install_id, domain, first, last) in &folded.domains {
+        // `WHERE EXISTS`: a batch entry for an install that is gone is
+        // skipped instead of failing the whole batch. (It also keeps SQLite
+        // from reading `ON CONFLICT` as a join constraint.)
+        sqlx::query(
+            "INSERT INTO verify_instances (install_id, instance_id, first_seen_at, last_seen_at, \
+             domain, version, ip, user_agent) \
+             SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7 \
+             FROM json_each(?1) \
+             WHERE EXISTS (SELECT 1 FROM licenses WHERE install_id = value->>0) \
+             ON CONFLICT (install_id, instance_id) DO UPDATE SET \
+             first_seen_at = MIN(first_seen_at, excluded.first_seen_at), \
+             domain = CASE WHEN excluded.last_seen_at >= last_seen_at THEN excluded.domain ELSE domain END, \
+             version = CASE WHEN excluded.last_seen_at >= last_seen_at THEN excluded.version ELSE version END, \
+             ip = CASE WHEN excluded.last_seen_at >= last_seen_at THEN excluded.ip ELSE ip END, \
+             user_agent = CASE WHEN excluded.last_seen_at >= last_seen_at THEN excluded.user_agent ELSE user_agent END, \
+             last_seen_at = MAX(last_seen_at, excluded.last_seen_at)",
+        )
+        .bind(to_json(&instances, "verify instances")?)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if !domains.is_empty() {
             sqlx::query(
                 "INSERT INTO verify_domains (install_id, domain, first_seen_at, last_seen_at) \
-                 SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM licenses WHERE install_id = ?1) \
+                 SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?1) \
+                 WHERE EXISTS (SELECT 1 FROM licenses WHERE install_id = value->>0) \
                  ON CONFLICT (install_id, domain) DO UPDATE SET \
                  first_seen_at = MIN(first_seen_at, excluded.first_seen_at), \
                  last_seen_at = MAX(last_seen_at, excluded.last_seen_at)",
             )
-            .bind(install_id.as_str())
-            .bind(domain)
-            .bind(micros(*first))
-            .bind(micros(*last))
+            .bind(to_json(&domains, "verify domains")?)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
         }
-        for (install_id, at) in &folded.licenses {
-            sqlx::query(
-                "UPDATE licenses SET last_seen_at = MAX(COALESCE(last_seen_at, ?2), ?2) \
-                 WHERE install_id = ?1",
-            )
-            .bind(install_id.as_str())
-            .bind(micros(*at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        }
+        sqlx::query(
+            "UPDATE licenses SET last_seen_at = MAX(COALESCE(licenses.last_seen_at, b.at), b.at) \
+             FROM (SELECT value->>0 AS install_id, value->>1 AS at FROM json_each(?1)) AS b \
+             WHERE licenses.install_id = b.install_id",
+        )
+        .bind(to_json(&licenses, "verify licenses")?)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         commit(tx).await
     }
 

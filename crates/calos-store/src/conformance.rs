@@ -152,6 +152,7 @@ macro_rules! store_conformance_suite {
             unicode_and_sql_metacharacters_round_trip,
             signing_keys_first_rotate_and_list,
             verify_writes_track_instances_and_domains,
+            verify_writes_store_a_large_batch,
             culture_rollups_equal_recomputation,
             culture_timezone_and_health_cache,
             culture_totals_equal_recomputation,

@@ -179,3 +179,62 @@ pub async fn verify_writes_track_instances_and_domains(store: Arc<dyn Store>) {
     );
     store.record_verifications(&[]).await.unwrap();
 }
+
+/// A flush after a busy minute: thousands of instances over many installs
+/// in one batch (one statement per table on both backends) are all stored,
+/// each with its own details, and every license's last seen moves.
+pub async fn verify_writes_store_a_large_batch(store: Arc<dyn Store>) {
+    seed_plans(&store).await;
+    let t = now();
+    const INSTALLS: usize = 40;
+    const INSTANCES: usize = 150;
+    for i in 0..INSTALLS {
+        let id = format!("verify-batch-{i:03}");
+        create(
+            &store,
+            &format!("Batch {i}"),
+            &format!("b{i}@batch.test"),
+            license(&id, "pro", t),
+        )
+        .await;
+    }
+    let batch: Vec<VerifySeen> = (0..INSTALLS)
+        .flat_map(|i| {
+            (0..INSTANCES).map(move |n| {
+                let mut s = seen(
+                    &format!("verify-batch-{i:03}"),
+                    &format!("node-{n:04}"),
+                    Some(&format!("n{n}.batch{i}.test")),
+                    t + chrono::Duration::seconds(n as i64),
+                );
+                s.user_agent = (n % 2 == 0).then(|| format!("agent {n} \u{e9}"));
+                s
+            })
+        })
+        .collect();
+    store.record_verifications(&batch).await.unwrap();
+    for i in [0, INSTALLS / 2, INSTALLS - 1] {
+        let id = install(&format!("verify-batch-{i:03}"));
+        let instances = store.list_instances(&id).await.unwrap();
+        assert_eq!(instances.len(), INSTANCES, "install {i}");
+        let newest = &instances[0];
+        let last = INSTANCES - 1;
+        assert_eq!(newest.instance_id, format!("node-{last:04}"));
+        assert_eq!(
+            newest.last_seen_at,
+            t + chrono::Duration::seconds(last as i64)
+        );
+        assert_eq!(newest.domain, Some(format!("n{last}.batch{i}.test")));
+        assert_eq!(newest.user_agent, None, "an odd instance sent no agent");
+        assert_eq!(instances[1].user_agent.as_deref(), Some("agent 148 \u{e9}"));
+        assert_eq!(
+            store.count_domains_seen(&id, t).await.unwrap(),
+            INSTANCES as u64
+        );
+        let stored = store.get_license(&id).await.unwrap().unwrap();
+        assert_eq!(
+            stored.last_seen_at,
+            Some(t + chrono::Duration::seconds(last as i64))
+        );
+    }
+}
