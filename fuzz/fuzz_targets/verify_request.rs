@@ -153,7 +153,7 @@ static WORLD: LazyLock<World> = LazyLock::new(world);
 /// and constant-time hash check, the dummy hash for unknown installs.
 fn authenticate<'w>(w: &'w World, req: &VerifyRequest) -> Result<&'w CachedLicense, VerdictCode> {
     let found = w.licenses.get(req.install_id.as_str());
-    let hash = found.map_or(&w.dummy_hash, |c| &c.key_hash);
+    let hash = found.map_or(w.dummy_hash.as_slice(), |c| c.key_hash.as_slice());
     let key_ok = LicenseKey::parse(&req.license_key).is_ok_and(|k| w.hasher.verify(&k, hash));
     match found {
         Some(c) if key_ok => Ok(c),

@@ -185,9 +185,11 @@ impl From<Notes> for String {
 pub struct Domain(String);
 
 impl Domain {
+    /// Checks `raw` and lowercases it into the one string it allocates:
+    /// every verify request parses its domain, so nothing is built on the
+    /// way (the checks below do not depend on letter case).
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        let lowered = raw.trim().to_ascii_lowercase();
-        let host = lowered.trim_end_matches('.');
+        let host = raw.trim().trim_end_matches('.');
         let host = match host.rsplit_once(':') {
             Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,
             _ => host,
@@ -205,11 +207,10 @@ impl Domain {
         if rest.is_empty() || rest.len() > 253 {
             return Err(invalid("is not a host name"));
         }
-        let labels: Vec<&str> = rest.split('.').collect();
-        if wildcard && labels.len() < 2 {
+        if wildcard && rest.split('.').count() < 2 {
             return Err(invalid("wildcards need at least two labels after '*.'"));
         }
-        for label in &labels {
+        for label in rest.split('.') {
             let ok = !label.is_empty()
                 && label.len() <= 63
                 && !label.starts_with('-')
@@ -221,11 +222,13 @@ impl Domain {
                 return Err(invalid("is not a host name"));
             }
         }
-        Ok(Self(if wildcard {
-            format!("*.{rest}")
-        } else {
-            rest.to_owned()
-        }))
+        let mut name = String::with_capacity(rest.len() + 2);
+        if wildcard {
+            name.push_str("*.");
+        }
+        name.push_str(rest);
+        name.make_ascii_lowercase();
+        Ok(Self(name))
     }
 
     pub fn as_str(&self) -> &str {

@@ -32,7 +32,9 @@ pub struct CachedLicense {
     pub license: License,
     /// Shared by every cached license on the plan (see `LicenseCache::share_plan`).
     pub plan: Arc<Plan>,
-    pub key_hash: Vec<u8>,
+    /// The stored license-key hash, inline: one pointer fewer to follow
+    /// (and one cache miss fewer) on every verify.
+    pub key_hash: KeyHash,
     /// What this node keeps about the install (instances, rate-limit bucket,
     /// queued writes), reached from here without another lookup.
     pub install: Arc<InstallRecord>,
@@ -64,6 +66,7 @@ impl CachedLicense {
         install: Arc<InstallRecord>,
         now: DateTime<Utc>,
     ) -> Self {
+        let key_hash = inline_hash(&key_hash, &license.install_id);
         // `advance_time` looks at the clock only by comparing it with these
         // three times, so an answer of "nothing to do" holds until the next
         // of them is reached.
@@ -109,6 +112,19 @@ impl CachedLicense {
             None => Cow::Borrowed(&self.license),
         }
     }
+}
+
+/// A license-key hash as the cache holds it (HMAC-SHA-256: 32 bytes).
+pub type KeyHash = [u8; 32];
+
+/// `stored` as a [`KeyHash`]. A stored hash of another length cannot come
+/// from our hasher: it is logged, and an all-zero hash (which no key's HMAC
+/// equals) stands in, so the install's key checks fail instead of the load.
+fn inline_hash(stored: &[u8], install_id: &InstallId) -> KeyHash {
+    KeyHash::try_from(stored).unwrap_or_else(|_| {
+        tracing::error!(%install_id, length = stored.len(), "stored license-key hash has the wrong length; no key will match");
+        [0; 32]
+    })
 }
 
 /// A plan and its entitled features, shared by the cache entries on it.
@@ -173,7 +189,7 @@ pub struct LicenseCache {
     /// put back what the invalidation removed.
     generation: AtomicU64,
     /// The hash unknown installs are checked against.
-    dummy_hash: Vec<u8>,
+    dummy_hash: KeyHash,
     /// One copy of each plan for all its licenses (see [`Self::share_plan`]).
     plans: Mutex<HashMap<String, SharedPlan>>,
     /// Lookups answered from memory and lookups that read the store, for
@@ -205,7 +221,12 @@ impl LicenseCache {
         installs: Arc<InstallRecords>,
         ttl: Duration,
     ) -> Self {
-        let dummy_hash = hasher.hash(&LicenseKey::from_random_bytes(rand::random()));
+        let dummy_hash = KeyHash::try_from(
+            hasher
+                .hash(&LicenseKey::from_random_bytes(rand::random()))
+                .as_slice(),
+        )
+        .unwrap_or_default();
         Self {
             store,
             hasher,
@@ -416,7 +437,18 @@ mod tests {
         );
         let plan = default_plans().into_iter().next().unwrap();
         let install = InstallRecord::standalone(license.install_id.as_str());
-        CachedLicense::loaded_at(license, shareable(plan), Vec::new(), install, now)
+        CachedLicense::loaded_at(license, shareable(plan), vec![9; 32], install, now)
+    }
+
+    #[test]
+    fn the_key_hash_is_held_inline_and_a_malformed_one_matches_nothing() {
+        let id = InstallId::parse("cache-test-0002").unwrap();
+        assert_eq!(inline_hash(&[7; 32], &id), [7; 32]);
+        for malformed in [&[][..], &[7; 31][..], &[7; 33][..]] {
+            // All zeros: no HMAC-SHA-256 output equals it.
+            assert_eq!(inline_hash(malformed, &id), [0; 32]);
+        }
+        assert_eq!(cached(0, Utc::now()).key_hash, [9; 32]);
     }
 
     #[test]
