@@ -6,34 +6,17 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::faults_support::{
-    assert_rollups_equal_raw, fill, flood_batch, log_tail, stored_ids, until, Creds, Volume,
-    TELEMETRY,
+    assert_rollups_equal_raw, fill, flood_batch, log_tail, post_telemetry, stored_ids, until,
+    Creds, Volume,
 };
 
 /// Events per batch.
 const BATCH: usize = 40;
-
-/// One telemetry batch: status, JSON body, how long the answer took.
-pub async fn post(base: &str, batch: &Value) -> (u16, Value, Duration) {
-    let started = Instant::now();
-    let r = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-        .post(format!("{base}{TELEMETRY}"))
-        .json(batch)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let body = r.json().await.unwrap_or(Value::Null);
-    (status, body, started.elapsed())
-}
 
 /// A flood that has run the volume full.
 pub struct Filled {
@@ -64,7 +47,7 @@ pub async fn ingest_until_full(
     for _ in 0..3 {
         let (ids, batch) = flood_batch(creds, 0, sent, BATCH);
         sent += 1;
-        let (status, body, _) = post(base, &batch).await;
+        let (status, body, _) = post_telemetry(base, &batch).await;
         assert_eq!(status, 200, "{body}");
         acked.extend(ids);
     }
@@ -77,7 +60,7 @@ pub async fn ingest_until_full(
     for _ in 0..max_batches {
         let (ids, batch) = flood_batch(creds, 0, sent, BATCH);
         sent += 1;
-        let (status, body, took) = post(base, &batch).await;
+        let (status, body, took) = post_telemetry(base, &batch).await;
         slowest = slowest.max(took);
         match status {
             200 => acked.extend(ids),
@@ -107,7 +90,7 @@ impl Filled {
     /// its event ids and the batch for [`Self::recover`].
     pub async fn refused_again(&self, base: &str, creds: &Creds) -> (Vec<String>, Value) {
         let (ids, batch) = flood_batch(creds, 1, 0, BATCH);
-        let (status, body, took) = post(base, &batch).await;
+        let (status, body, took) = post_telemetry(base, &batch).await;
         assert_eq!(
             (status, &body["error"]["code"]),
             (507, &Value::from("storage_full")),
@@ -128,7 +111,7 @@ impl Filled {
     ) {
         std::fs::remove_file(&self.filler).unwrap();
         until("ingest works again", Duration::from_secs(15), || async {
-            let (status, _, _) = post(base, &refused).await;
+            let (status, _, _) = post_telemetry(base, &refused).await;
             (status == 200).then_some(())
         })
         .await;
@@ -136,7 +119,7 @@ impl Filled {
         for _ in 0..3 {
             let (ids, batch) = flood_batch(creds, 0, self.sent, BATCH);
             self.sent += 1;
-            let (status, body, _) = post(base, &batch).await;
+            let (status, body, _) = post_telemetry(base, &batch).await;
             assert_eq!(status, 200, "{body}\n{}", log_tail(server_dir));
             self.acked.extend(ids);
         }

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use crate::faults_pg_cluster::PrivatePg;
 use crate::faults_support::{
     assert_rollups_equal_raw, calos, log_tail, login, new_license, serve, signal, stored_ids,
-    until, Creds, Flood, TELEMETRY, VERIFY,
+    timed, until, Creds, Flood, TELEMETRY, VERIFY,
 };
 
 /// What "fail fast" means here: well under the 30 s request timeout.
@@ -26,15 +26,6 @@ const FAST: Duration = Duration::from_secs(2);
 fn verify_body(c: &Creds, instance: &str) -> Value {
     json!({"installId": c.id, "licenseKey": c.key, "instanceId": instance,
            "nonce": uuid::Uuid::new_v4().simple().to_string()})
-}
-
-/// One request: status, JSON body and how long the answer took.
-async fn timed(req: reqwest::RequestBuilder) -> (u16, Value, Duration) {
-    let started = Instant::now();
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let body = resp.json().await.unwrap_or(Value::Null);
-    (status, body, started.elapsed())
 }
 
 fn assert_unavailable(what: &str, (status, body, took): &(u16, Value, Duration)) {

@@ -243,6 +243,25 @@ impl Flood {
     }
 }
 
+/// One telemetry batch posted to `base`: status, JSON body, how long the answer took.
+pub async fn post_telemetry(base: &str, batch: &Value) -> (u16, Value, Duration) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    timed(client.post(format!("{base}{TELEMETRY}")).json(batch)).await
+}
+
+/// One request: status, JSON body (`null` when not JSON) and how long the
+/// answer took.
+pub async fn timed(req: reqwest::RequestBuilder) -> (u16, Value, Duration) {
+    let started = Instant::now();
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.json().await.unwrap_or(Value::Null);
+    (status, body, started.elapsed())
+}
+
 /// Waits until `check` gives `Some`, polling, at most `within`.
 pub async fn until<T, F, Fut>(what: &str, within: Duration, mut check: F) -> T
 where

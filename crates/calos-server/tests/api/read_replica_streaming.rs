@@ -22,7 +22,9 @@ use serde_json::{json, Value};
 use sqlx::{Connection, PgConnection};
 
 use crate::faults_pg_cluster::PrivatePg;
-use crate::faults_support::{calos, log_tail, login, new_license, serve, signal, until, TELEMETRY};
+use crate::faults_support::{
+    calos, log_tail, login, new_license, post_telemetry, serve, signal, timed, until,
+};
 use crate::helpers::Api;
 
 /// What "fail fast" means here: well under the 30 s request timeout.
@@ -39,16 +41,7 @@ fn analytics_paths(install: &str) -> [String; 3] {
 
 /// One admin GET: status, JSON body and how long the answer took.
 async fn timed_get(admin: &Api, path: &str) -> (u16, Value, Duration) {
-    let started = Instant::now();
-    let r = admin
-        .client
-        .get(format!("{}{path}", admin.base))
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let body = r.json().await.unwrap_or(Value::Null);
-    (status, body, started.elapsed())
+    timed(admin.client.get(format!("{}{path}", admin.base))).await
 }
 
 /// Rows of `sql` (one text column) on the cluster at `url`.
@@ -138,14 +131,13 @@ async fn analytics_reads_follow_a_streaming_standby_and_fail_fast_without_it() {
     eprintln!("standby down: analytics reads answered 503 in at most {slowest:?}");
     // Writes, ingest and the health check only need the primary.
     let second = new_license(&admin, "Replica second").await;
-    let r = reqwest::Client::new()
-        .post(format!("{base}{TELEMETRY}"))
-        .json(&json!({"installId": second.id, "licenseKey": second.key,
-            "events": [{"eventId": "replica-down-1", "type": "custom", "ts": chrono::Utc::now()}]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200, "ingest with the standby down");
+    let (status, _, _) = post_telemetry(
+        &base,
+        &json!({"installId": second.id, "licenseKey": second.key,
+            "events": [{"eventId": "replica-down-1", "type": "custom", "ts": chrono::Utc::now()}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "ingest with the standby down");
     let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
     assert_eq!(health.status().as_u16(), 200, "healthz checks the primary");
 
