@@ -8,6 +8,7 @@
 //! and `/api/auth/*` except the login steps) and the error answers, all in
 //! the one error shape.
 
+mod path_params;
 pub mod schemas;
 
 use std::sync::OnceLock;
@@ -258,6 +259,7 @@ impl Modify for Shared {
                         .add(INSTALL_KEY, Vec::<String>::new())]);
                 }
                 add_errors(op, path, method, needs_admin(path));
+                path_params::constrain(op);
             }
         }
     }
