@@ -23,6 +23,7 @@ use calos_store::{Store, StoreError};
 
 use crate::secrets::LicenseKeyHasher;
 
+use super::cache_entries::{Entries, Entry, Slot};
 use super::installs::{InstallRecord, InstallRecords};
 
 /// A license with what authenticating, deciding and signing a verdict need,
@@ -160,18 +161,6 @@ pub enum AuthFailure {
     Store(StoreError),
 }
 
-enum Slot {
-    Known(Arc<CachedLicense>),
-    /// No such install (or its plan is gone): remembered so probing random
-    /// ids neither reaches the database nor answers faster than a wrong key.
-    Missing,
-}
-
-struct Entry {
-    slot: Slot,
-    loaded: Instant,
-}
-
 /// Unknown installs are remembered for at most this long, so a license
 /// created on another node is found soon even without a notification.
 const MISSING_TTL: Duration = Duration::from_secs(10);
@@ -184,7 +173,7 @@ pub struct LicenseCache {
     /// Where loaded entries get their install's record.
     installs: Arc<InstallRecords>,
     ttl: Duration,
-    entries: RwLock<HashMap<String, Entry>>,
+    entries: RwLock<Entries>,
     /// Bumped by every invalidation: a load that started before one must not
     /// put back what the invalidation removed.
     generation: AtomicU64,
@@ -229,7 +218,7 @@ impl LicenseCache {
             hasher,
             installs,
             ttl,
-            entries: RwLock::new(HashMap::new()),
+            entries: RwLock::new(Entries::default()),
             generation: AtomicU64::new(0),
             dummy_hash,
             plans: Mutex::new(HashMap::new()),
@@ -339,7 +328,7 @@ impl LicenseCache {
         let age = entry.loaded.elapsed();
         match &entry.slot {
             Slot::Known(c) if age < self.ttl => Some(Some(c.clone())),
-            Slot::Missing if age < MISSING_TTL.min(self.ttl) => Some(None),
+            Slot::Missing(_) if age < MISSING_TTL.min(self.ttl) => Some(None),
             _ => None,
         }
     }
@@ -391,22 +380,19 @@ impl LicenseCache {
         }
         if entries.len() >= SWEEP_ABOVE {
             let ttl = self.ttl;
-            entries.retain(|_, e| match e.slot {
+            entries.retain(|e| match e.slot {
                 Slot::Known(_) => e.loaded.elapsed() < ttl,
-                Slot::Missing => false,
+                Slot::Missing(_) => false,
             });
         }
         let slot = match loaded {
             Some(c) => Slot::Known(c),
-            None => Slot::Missing,
+            None => Slot::Missing(install_id.into()),
         };
-        entries.insert(
-            install_id.to_owned(),
-            Entry {
-                slot,
-                loaded: Instant::now(),
-            },
-        );
+        entries.insert(Entry {
+            slot,
+            loaded: Instant::now(),
+        });
     }
 }
 

@@ -14,8 +14,9 @@
 //! time this node sees it, so a restart does not forget them either.
 
 use std::collections::HashMap;
+use std::hash::RandomState;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Duration, Utc};
 use governor::clock::{Clock, DefaultClock};
@@ -49,7 +50,21 @@ pub struct InstallRecord {
 struct Seen {
     /// Whether the stored instances have been read into `instances`.
     loaded: bool,
-    instances: HashMap<String, Instance>,
+    /// Keyed by [`instance_key`]: the map holds no instance id text, so
+    /// finding an instance follows no pointer to a string (one cache miss
+    /// fewer per verify) and a new instance allocates no string.
+    instances: HashMap<u64, Instance>,
+}
+
+/// An instance id as the key [`Seen`] counts instances by: a hash of the id
+/// under a secret chosen per process (`RandomState`'s SipHash keys). Two
+/// ids of one install would have to share all 64 bits to be counted as one;
+/// with a key nobody outside knows, nobody can make them, and by chance it
+/// takes billions of instances of one install.
+fn instance_key(instance_id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    static KEYS: LazyLock<RandomState> = LazyLock::new(RandomState::new);
+    KEYS.hash_one(instance_id)
 }
 
 #[derive(Debug, Clone)]
@@ -134,11 +149,14 @@ impl InstallRecord {
         let stored = store.list_instances(install_id).await?;
         let mut seen = self.lock();
         for i in stored.into_iter().filter(|i| i.last_seen_at >= since) {
-            let entry = seen.instances.entry(i.instance_id).or_insert(Instance {
-                last_seen: i.last_seen_at,
-                // Stored, so written: as good as queued at that time.
-                queued: Some((domain_tag(i.domain.as_deref()), i.last_seen_at)),
-            });
+            let entry = seen
+                .instances
+                .entry(instance_key(&i.instance_id))
+                .or_insert(Instance {
+                    last_seen: i.last_seen_at,
+                    // Stored, so written: as good as queued at that time.
+                    queued: Some((domain_tag(i.domain.as_deref()), i.last_seen_at)),
+                });
             entry.last_seen = entry.last_seen.max(i.last_seen_at);
         }
         seen.loaded = true;
@@ -165,18 +183,17 @@ impl Seen {
         now: DateTime<Utc>,
         since: DateTime<Utc>,
     ) -> Observed {
-        let instance = match self.instances.get_mut(instance_id) {
+        let key = instance_key(instance_id);
+        let instance = match self.instances.get_mut(&key) {
             Some(i) => i,
             None => {
                 // Drop stale instances before growing, so the map stays the
                 // size of what is running.
                 self.instances.retain(|_, i| i.last_seen >= since);
-                self.instances
-                    .entry(instance_id.to_owned())
-                    .or_insert(Instance {
-                        last_seen: now,
-                        queued: None,
-                    })
+                self.instances.entry(key).or_insert(Instance {
+                    last_seen: now,
+                    queued: None,
+                })
             }
         };
         instance.last_seen = instance.last_seen.max(now);

@@ -2,6 +2,7 @@
 //! signed verdicts, instance tracking and the writes the verify path defers.
 
 pub mod cache;
+mod cache_entries;
 pub mod installs;
 pub mod keys;
 pub mod notify;
