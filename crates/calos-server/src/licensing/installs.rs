@@ -123,7 +123,8 @@ impl InstallRecord {
     }
 
     /// Records that `instance_id` of `install_id` (this record's install)
-    /// asked at `now` from `domain`: how many
+    /// asked at `now` from `domain` (as the deployment sent it: another
+    /// spelling of the same domain only costs one extra write): how many
     /// instances are active (an instance not seen for `window` stops
     /// counting) and whether the news is worth a write. Reads the store only
     /// the first time this node sees the install.

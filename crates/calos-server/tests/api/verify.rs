@@ -229,6 +229,8 @@ async fn verify_writes_instances_and_domains_in_batches(app: &TestApp) {
         ("a", "one.example.com"),
         ("b", "two.example.com"),
         ("a", "one.example.com"),
+        // Written in its normal form, though the license limits no domains.
+        ("c", "Three.Example.COM."),
     ] {
         verify_ok(&app.base, &request(&i, node, Some(domain))).await;
     }
@@ -242,7 +244,12 @@ async fn verify_writes_instances_and_domains_in_batches(app: &TestApp) {
         .await
         .unwrap();
     let instances = store.list_instances(&id).await.unwrap();
-    assert_eq!(instances.len(), 2);
+    assert_eq!(instances.len(), 3);
+    let third = instances.iter().find(|i| i.instance_id == "c");
+    assert_eq!(
+        third.and_then(|i| i.domain.as_deref()),
+        Some("three.example.com")
+    );
     assert_eq!(instances[0].version.as_deref(), Some("1.2.3"));
     assert_eq!(instances[0].ip.as_deref(), Some("127.0.0.1"));
     assert_eq!(
@@ -250,7 +257,7 @@ async fn verify_writes_instances_and_domains_in_batches(app: &TestApp) {
             .count_domains_seen(&id, Utc::now() - Duration::hours(1))
             .await
             .unwrap(),
-        2
+        3
     );
     let license = store.get_license(&id).await.unwrap().unwrap();
     assert!(license.last_seen_at.is_some());

@@ -117,17 +117,23 @@ pub async fn verify(
     // The cache holds the stored license; time may have moved it on since.
     let license = cached.current(now);
     let license = license.as_ref();
-    let domain = req.domain.as_deref().and_then(|d| Domain::parse(d).ok());
+    // The domain as sent tells "same as last time" apart from a change; it is
+    // parsed (IDNA, one allocation) only when something reads the parsed
+    // form: a license limited to domains, or a row to write. A deployment
+    // sends the same text each time, so most requests parse nothing.
     let observed = install
         .observe(
             state.store.as_ref(),
             &license.install_id,
             &req.instance_id,
-            domain.as_ref().map(Domain::as_str),
+            req.domain.as_deref(),
             now,
             licensing.installs.window,
         )
         .await?;
+    let domain = (observed.write || !license.domains.is_empty())
+        .then(|| req.domain.as_deref().and_then(|d| Domain::parse(d).ok()))
+        .flatten();
     let rule = InstanceRule::for_plan(&cached.plan);
     let decision = decide(
         &VerifyFacts {
