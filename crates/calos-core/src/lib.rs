@@ -21,6 +21,7 @@ pub mod protocol;
 pub mod rollup;
 pub mod stats;
 pub mod telemetry;
+pub mod text;
 pub mod verdict;
 
 /// A rejected value, with a message fit to show to whoever sent it.

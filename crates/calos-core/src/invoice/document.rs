@@ -308,7 +308,7 @@ impl Invoice {
 /// A payment reference or void reason: trimmed, 1-200 characters, no control characters.
 pub fn parse_short_text(field: &'static str, raw: &str) -> Result<String, InvalidValue> {
     let text = raw.trim();
-    if text.is_empty() || text.chars().count() > 200 || text.chars().any(char::is_control) {
+    if !crate::text::short_printable(text, 200) {
         return Err(InvalidValue::new(
             field,
             "must be 1-200 characters without control characters",

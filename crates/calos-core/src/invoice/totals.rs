@@ -64,9 +64,7 @@ pub struct TaxRate {
 
 impl TaxRate {
     pub fn validate(&self) -> Result<(), InvalidValue> {
-        let name_ok = !self.name.trim().is_empty()
-            && self.name.chars().count() <= 40
-            && !self.name.chars().any(char::is_control);
+        let name_ok = !self.name.trim().is_empty() && crate::text::short_printable(&self.name, 40);
         if !name_ok {
             return Err(InvalidValue::new(
                 "taxRates",
