@@ -27,10 +27,30 @@ use calos_store::{Store, StoreError};
 
 use crate::ratelimit::RetryAfter;
 
+use super::instance_table::InstanceTable;
+
 /// How stale a stored "last seen" may get before it is written again: a
-/// deployment refreshing often costs the database one row a minute, not one
-/// per request.
+/// deployment refreshing often costs the database about one row a minute,
+/// not one per request. Each instance waits this plus its own share of
+/// [`REWRITE_SPREAD`] (see [`rewrite_after`]).
 pub const REWRITE_AFTER: Duration = Duration::seconds(60);
+
+/// The rewrite interval is spread over this much past [`REWRITE_AFTER`],
+/// per instance. Why: instances first seen together (every deployment
+/// reconnecting after a restart, an outage, a benchmark's warm-up) would
+/// otherwise fall due together every minute, and one flush would write all
+/// of them at once — a burst of database work that, on a busy node, shows
+/// as a spike in verify latency. Different intervals drift them apart.
+const REWRITE_SPREAD: Duration = Duration::seconds(30);
+
+/// How long after its last queued news an instance's "last seen" is written
+/// again: [`REWRITE_AFTER`] plus a fixed part of [`REWRITE_SPREAD`] chosen by
+/// its key (keyed SipHash output, so uniform), whole milliseconds.
+fn rewrite_after(key: u64) -> Duration {
+    let spread = REWRITE_SPREAD.num_milliseconds().unsigned_abs();
+    // The remainder is below 30 000, so it fits an i64.
+    REWRITE_AFTER + Duration::milliseconds((key % spread) as i64)
+}
 
 /// Below this many records no sweep runs; above it, one runs each time the
 /// count doubles (amortised: a sweep walks every record).
@@ -50,10 +70,11 @@ pub struct InstallRecord {
 struct Seen {
     /// Whether the stored instances have been read into `instances`.
     loaded: bool,
-    /// Keyed by [`instance_key`]: the map holds no instance id text, so
+    /// Keyed by [`instance_key`]: the table holds no instance id text, so
     /// finding an instance follows no pointer to a string (one cache miss
-    /// fewer per verify) and a new instance allocates no string.
-    instances: HashMap<u64, Instance>,
+    /// fewer per verify) and a new instance allocates no string; the first
+    /// instance is held inline (see [`InstanceTable`]).
+    instances: InstanceTable<Instance>,
 }
 
 /// An instance id as the key [`Seen`] counts instances by: a hash of the id
@@ -92,7 +113,8 @@ pub struct Observed {
     /// Instances active within the window, the asking one included.
     pub active: u64,
     /// Whether this news should be queued for writing (new instance, new
-    /// domain, or the last write is over [`REWRITE_AFTER`] old).
+    /// domain, or the last write is older than the instance's
+    /// [`rewrite_after`]).
     pub write: bool,
 }
 
@@ -150,14 +172,14 @@ impl InstallRecord {
         let stored = store.list_instances(install_id).await?;
         let mut seen = self.lock();
         for i in stored.into_iter().filter(|i| i.last_seen_at >= since) {
-            let entry = seen
-                .instances
-                .entry(instance_key(&i.instance_id))
-                .or_insert(Instance {
+            let entry = seen.instances.get_or_insert(
+                instance_key(&i.instance_id),
+                Instance {
                     last_seen: i.last_seen_at,
                     // Stored, so written: as good as queued at that time.
                     queued: Some((domain_tag(i.domain.as_deref()), i.last_seen_at)),
-                });
+                },
+            );
             entry.last_seen = entry.last_seen.max(i.last_seen_at);
         }
         seen.loaded = true;
@@ -185,22 +207,22 @@ impl Seen {
         since: DateTime<Utc>,
     ) -> Observed {
         let key = instance_key(instance_id);
-        let instance = match self.instances.get_mut(&key) {
-            Some(i) => i,
-            None => {
-                // Drop stale instances before growing, so the map stays the
-                // size of what is running.
-                self.instances.retain(|_, i| i.last_seen >= since);
-                self.instances.entry(key).or_insert(Instance {
-                    last_seen: now,
-                    queued: None,
-                })
-            }
-        };
+        if self.instances.get_mut(key).is_none() {
+            // Drop stale instances before growing, so the table stays the
+            // size of what is running.
+            self.instances.retain(|i| i.last_seen >= since);
+        }
+        let instance = self.instances.get_or_insert(
+            key,
+            Instance {
+                last_seen: now,
+                queued: None,
+            },
+        );
         instance.last_seen = instance.last_seen.max(now);
         let tag = domain_tag(domain);
         let write = match instance.queued {
-            Some((queued_tag, at)) => queued_tag != tag || now - at >= REWRITE_AFTER,
+            Some((queued_tag, at)) => queued_tag != tag || now - at >= rewrite_after(key),
             None => true,
         };
         if write {
@@ -336,17 +358,42 @@ mod tests {
             )
             .write
         );
+        // Written again once its own interval (60 to 90 s) has passed since
+        // the last write (at t + 59 s), not before.
+        let again = t + Duration::seconds(59) + rewrite_after(instance_key("a"));
+        let other = Some("other.example.com");
+        assert!(!observe(&mut seen, "a", other, again - Duration::milliseconds(1)).write);
         assert!(
-            observe(
-                &mut seen,
-                "a",
-                Some("other.example.com"),
-                t + Duration::seconds(119)
-            )
-            .write,
-            "a minute after the last write"
+            observe(&mut seen, "a", other, again).write,
+            "its interval after the last write"
         );
+        assert!(!observe(&mut seen, "a", other, again + Duration::seconds(1)).write);
         assert!(observe(&mut seen, "b", d, t).write, "another instance");
+    }
+
+    #[test]
+    fn rewrite_intervals_are_spread_between_one_minute_and_ninety_seconds() {
+        let intervals: Vec<Duration> = (0..1000)
+            .map(|i| rewrite_after(instance_key(&format!("instance-{i}"))))
+            .collect();
+        assert!(intervals
+            .iter()
+            .all(|d| *d >= REWRITE_AFTER && *d < REWRITE_AFTER + REWRITE_SPREAD));
+        // Instances seen together fall due over the whole spread: each
+        // 3-second tenth of it holds some of the 1000 (about 100 each).
+        for tenth in 0..10 {
+            let from = REWRITE_AFTER + Duration::seconds(3 * tenth);
+            let n = intervals
+                .iter()
+                .filter(|d| **d >= from && **d < from + Duration::seconds(3))
+                .count();
+            assert!((50..=150).contains(&n), "tenth {tenth}: {n} of 1000");
+        }
+        assert_eq!(
+            rewrite_after(instance_key("same")),
+            rewrite_after(instance_key("same")),
+            "an instance keeps its interval"
+        );
     }
 
     #[test]

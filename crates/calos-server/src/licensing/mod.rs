@@ -4,6 +4,7 @@
 pub mod cache;
 mod cache_entries;
 pub mod installs;
+mod instance_table;
 pub mod keys;
 pub mod notify;
 pub mod verdict;

@@ -4,8 +4,10 @@
 //!
 //! What gets here is already thinned out: an install's record
 //! ([`super::installs`]) queues news about an (instance, domain) at most once
-//! a minute, so a deployment refreshing often costs the database one row a
-//! minute, and the verify path takes this batch's lock only for those.
+//! a minute (60 to 90 s, per instance, so instances first seen together do
+//! not fall due together), so a deployment refreshing often costs the
+//! database about one row a minute, and the verify path takes this batch's
+//! lock only for those.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
