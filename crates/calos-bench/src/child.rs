@@ -113,6 +113,11 @@ impl Server {
         self.child.id()
     }
 
+    /// The process's user + system CPU time so far.
+    pub fn cpu_time(&self) -> anyhow::Result<Duration> {
+        cpu_time_of(self.pid())
+    }
+
     /// SIGSTOP: no CPU at all, background workers included, until resumed.
     pub fn pause(&self) -> anyhow::Result<()> {
         signal("-STOP", self.pid())
@@ -162,6 +167,26 @@ fn signal(which: &str, pid: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// User + system CPU time of a process so far (`/proc/PID/stat`).
+fn cpu_time_of(pid: u32) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("cannot read /proc/{pid}/stat"))?;
+    // Fields after the command name (which may hold spaces) start at the
+    // state: utime and stime are the 12th and 13th from there.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).context("bad stat")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| -> anyhow::Result<u64> {
+        fields
+            .get(i)
+            .context("short stat")?
+            .parse::<u64>()
+            .context("bad stat field")
+    };
+    let total = ticks(11)? + ticks(12)?;
+    // USER_HZ is 100 on every Linux platform we run on.
+    Ok(Duration::from_millis(total * 10))
+}
+
 /// `http://host:port` from a line like `… running at http://127.0.0.1:5001 (store: …)`.
 fn address(line: &str) -> Option<String> {
     let from = line.find("http://")?;
@@ -186,5 +211,16 @@ mod tests {
             Some("http://127.0.0.1:9")
         );
         assert_eq!(address("no address"), None);
+    }
+
+    #[test]
+    fn reads_its_own_cpu_time() {
+        let spent = cpu_time_of(std::process::id()).unwrap();
+        let busy_until = std::time::Instant::now() + Duration::from_millis(300);
+        while std::time::Instant::now() < busy_until {
+            std::hint::black_box(0u64);
+        }
+        assert!(cpu_time_of(std::process::id()).unwrap() > spent);
+        assert!(cpu_time_of(u32::MAX).is_err(), "no such process");
     }
 }

@@ -7,11 +7,15 @@
 //! Per backend: seed, start both servers, wait for the seed's notification
 //! backlog, one pass over every license (fills the cache; its first write
 //! batch — one row per instance — is waited for), then `ROUNDS` rounds, each
-//! measuring the floor and verify once (2 s warm-up, 10 s measured), in
+//! measuring the floor and verify once (1 s warm-up, 4 s measured), in
 //! ABBA order so a drift of the machine hits both alike. The server not being
 //! measured is paused (SIGSTOP), so verify's background work (batched
 //! writes, workers) never lands in the floor's window. Figures are medians
-//! over the rounds; the ratios are verify's median over the floor's.
+//! over the rounds; the verdict is the median of each round's own ratio of
+//! verify to the floor (see [`crate::paired`]: many short paired rounds see
+//! through a host whose speed moves from one window to the next). Then as
+//! many windows load both servers at once ([`crate::side_by_side`]): the
+//! throughput ratio the host's changing speed cannot move.
 //!
 //! Pinned by default on a machine with 2+ CPUs: both servers on CPU 0, wrk on
 //! CPU 1, so the load generator never takes CPU from the server it measures
@@ -31,14 +35,17 @@ use calos_server::app::AppState;
 use calos_server::config::{Config, Overrides};
 
 use crate::child::{Server, Spec};
-use crate::load::Figures;
+use crate::paired::{Round, Run, Spread};
+use crate::side_by_side;
 use crate::verify::{fill, settle_notifications, CONNECTIONS, LICENSES};
 use crate::wrk::Wrk;
 
-const ROUNDS: usize = 3;
+/// Twelve pairs of 4 s windows: the median of twelve paired ratios moves
+/// about a third as much as one pair's ratio.
+const ROUNDS: usize = 12;
 const THREADS: usize = 2;
-const WARMUP: Duration = Duration::from_secs(2);
-const MEASURE: Duration = Duration::from_secs(10);
+const WARMUP: Duration = Duration::from_secs(1);
+const MEASURE: Duration = Duration::from_secs(4);
 /// One pass of the fill: repeated until every license has been asked about.
 const FILL_PASS: Duration = Duration::from_secs(3);
 const VERIFY_PATH: &str = "/api/v1/license/verify";
@@ -82,14 +89,6 @@ impl Options {
 enum Target {
     Floor,
     Verify,
-}
-
-/// One measured run and the server's CPU time over it.
-#[derive(Debug, Clone, Copy)]
-struct Run {
-    figures: Figures,
-    /// Server process CPU (user + system) per request, µs.
-    cpu_us_per_request: f64,
 }
 
 /// Medians of one target's runs.
@@ -160,33 +159,83 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     }
 
     println!(
-        "\nmedians over {} rounds (load average {}):",
+        "\nmedians over {} rounds (load average {}); ratios are the median of the rounds' own \
+         ratios [first – third quartile]:",
         options.rounds,
         load_average()
     );
-    for (backend, (floor, verify)) in &summaries {
-        let throughput = verify.per_second / floor.per_second;
-        let p99 = verify.p99.as_secs_f64() / floor.p99.as_secs_f64().max(f64::EPSILON);
-        let met = throughput >= MIN_THROUGHPUT && p99 <= MAX_P99;
-        println!(
-            "{backend:<9} floor {:>7.0}/s p50 {:.2} ms p99 {:.2} ms {:.1} µs CPU/req | \
-             verify {:>7.0}/s p50 {:.2} ms p99 {:.2} ms {:.1} µs CPU/req | \
-             {:.0}% of the floor's throughput, p99 {:.2}×, CPU {:.2}× — target (≥ 90%, ≤ 1.2×) {}",
-            floor.per_second,
-            ms(floor.p50),
-            ms(floor.p99),
-            floor.cpu_us,
-            verify.per_second,
-            ms(verify.p50),
-            ms(verify.p99),
-            verify.cpu_us,
-            throughput * 100.0,
-            p99,
-            verify.cpu_us / floor.cpu_us.max(f64::EPSILON),
-            if met { "met" } else { "NOT met" }
-        );
+    for (backend, measured) in &summaries {
+        summarise(backend, &measured.rounds);
+        summarise_together(&measured.together);
     }
     Ok(())
+}
+
+/// The side-by-side line: the throughput ratio the host's speed cannot move.
+fn summarise_together(windows: &[Round]) {
+    let (Some(throughput), Some(cpu)) = (
+        Round::spread(windows, Round::throughput),
+        Round::spread(windows, Round::cpu),
+    ) else {
+        return;
+    };
+    println!(
+        "          side by side ({} windows, both loaded at once on one CPU): throughput \
+         {:.0}% of the floor's [{:.0}–{:.0}%], CPU/req {:.2}× [{:.2}–{:.2}] — throughput \
+         target (≥ 90%) {}",
+        windows.len(),
+        throughput.median * 100.0,
+        throughput.q1 * 100.0,
+        throughput.q3 * 100.0,
+        cpu.median,
+        cpu.q1,
+        cpu.q3,
+        if throughput.median >= MIN_THROUGHPUT {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+}
+
+/// One backend's line: medians of each target, then the paired ratios and
+/// whether the issue's target holds on them.
+fn summarise(backend: &str, rounds: &[Round]) {
+    let floor = medians(&rounds.iter().map(|r| r.floor).collect::<Vec<_>>());
+    let verify = medians(&rounds.iter().map(|r| r.verify).collect::<Vec<_>>());
+    let (Some(throughput), Some(p99), Some(cpu)) = (
+        Round::spread(rounds, Round::throughput),
+        Round::spread(rounds, Round::p99),
+        Round::spread(rounds, Round::cpu),
+    ) else {
+        println!("{backend:<9} no rounds");
+        return;
+    };
+    let met = throughput.median >= MIN_THROUGHPUT && p99.median <= MAX_P99;
+    println!(
+        "{backend:<9} floor {:>7.0}/s p50 {:.2} ms p99 {:.2} ms {:.1} µs CPU/req | \
+         verify {:>7.0}/s p50 {:.2} ms p99 {:.2} ms {:.1} µs CPU/req\n          \
+         throughput {:.0}% of the floor's [{:.0}–{:.0}%], p99 {:.2}× [{:.2}–{:.2}], \
+         CPU/req {:.2}× [{:.2}–{:.2}] — target (≥ 90%, ≤ 1.2×) {}",
+        floor.per_second,
+        ms(floor.p50),
+        ms(floor.p99),
+        floor.cpu_us,
+        verify.per_second,
+        ms(verify.p50),
+        ms(verify.p99),
+        verify.cpu_us,
+        throughput.median * 100.0,
+        throughput.q1 * 100.0,
+        throughput.q3 * 100.0,
+        p99.median,
+        p99.q1,
+        p99.q3,
+        cpu.median,
+        cpu.q1,
+        cpu.q3,
+        if met { "met" } else { "NOT met" }
+    );
 }
 
 struct Setup {
@@ -203,7 +252,7 @@ async fn run_backend(
     backend: &'static str,
     url: &str,
     dir: &Path,
-) -> anyhow::Result<(Medians, Medians)> {
+) -> anyhow::Result<Measured> {
     let env = server_env(url, dir);
     let config = Config::load(None, &env.iter().cloned().collect(), &Overrides::default())
         .context("bench configuration")?;
@@ -276,18 +325,18 @@ async fn run_backend(
         fill_started.elapsed().as_secs_f64()
     );
 
-    let mut floor_runs = Vec::new();
-    let mut verify_runs = Vec::new();
+    let mut rounds = Vec::new();
     for round in 1..=setup.rounds {
         let order = if round % 2 == 1 {
             [Target::Floor, Target::Verify]
         } else {
             [Target::Verify, Target::Floor]
         };
+        let (mut floor_run, mut verify_run) = (None, None);
         for target in order {
-            let (server, other, url, runs) = match target {
-                Target::Floor => (&floor_server, &verify_server, &floor_url, &mut floor_runs),
-                Target::Verify => (&verify_server, &floor_server, &verify_url, &mut verify_runs),
+            let (server, other, url, slot) = match target {
+                Target::Floor => (&floor_server, &verify_server, &floor_url, &mut floor_run),
+                Target::Verify => (&verify_server, &floor_server, &verify_url, &mut verify_run),
             };
             other.pause()?;
             server.resume()?;
@@ -308,36 +357,83 @@ async fn run_backend(
                 server.name,
                 run.figures.errors
             );
-            runs.push(run);
+            *slot = Some(run);
         }
+        if let (Some(floor), Some(verify)) = (floor_run, verify_run) {
+            let paired = Round { floor, verify };
+            println!(
+                "  {backend:<8} round {round} verify/floor: throughput {:.0}%, p99 {:.2}×, CPU/req {:.2}×",
+                paired.throughput() * 100.0,
+                paired.p99(),
+                paired.cpu()
+            );
+            rounds.push(paired);
+        }
+    }
+
+    // Then both at once, as many windows as rounds (see `side_by_side`).
+    verify_server.resume()?;
+    floor_server.resume()?;
+    let each = Wrk {
+        threads: 1,
+        ..wrk.clone()
+    };
+    let floor = (&floor_server, floor_url.as_str());
+    let verify = (&verify_server, verify_url.as_str());
+    side_by_side::window(floor, verify, &each, WARMUP)?;
+    let mut together = Vec::new();
+    for window in 1..=setup.rounds {
+        let paired = side_by_side::window(floor, verify, &each, MEASURE)?;
+        println!(
+            "  {backend:<8} side by side {window}: floor {:.0}/s {:.1} µs CPU/req, verify {:.0}/s \
+             {:.1} µs CPU/req: throughput {:.0}%, CPU/req {:.2}×",
+            paired.floor.figures.per_second,
+            paired.floor.cpu_us_per_request,
+            paired.verify.figures.per_second,
+            paired.verify.cpu_us_per_request,
+            paired.throughput() * 100.0,
+            paired.cpu()
+        );
+        anyhow::ensure!(
+            paired.floor.figures.errors == 0 && paired.verify.figures.errors == 0,
+            "side by side: {} + {} failed requests",
+            paired.floor.figures.errors,
+            paired.verify.figures.errors
+        );
+        together.push(paired);
     }
     floor_server.stop();
     verify_server.stop();
-    Ok((medians(&floor_runs), medians(&verify_runs)))
+    Ok(Measured { rounds, together })
+}
+
+/// One backend's measurements: rounds loading one server at a time, and
+/// windows loading both at once.
+struct Measured {
+    rounds: Vec<Round>,
+    together: Vec<Round>,
 }
 
 /// A warm-up, then the measured run and the server's CPU time over it.
 fn measure(wrk: &Wrk, server: &Server, url: &str) -> anyhow::Result<Run> {
     wrk.run(url, WARMUP)?;
-    let cpu_before = cpu_time(server.pid())?;
+    let cpu_before = server.cpu_time()?;
     let figures = wrk.run(url, MEASURE)?;
-    let cpu = cpu_time(server.pid())?.saturating_sub(cpu_before);
-    Ok(Run {
+    Ok(Run::new(
         figures,
-        cpu_us_per_request: cpu.as_secs_f64() * 1e6 / (figures.requests.max(1) as f64),
-    })
+        server.cpu_time()?.saturating_sub(cpu_before),
+    ))
 }
 
 fn medians(runs: &[Run]) -> Medians {
-    fn median<T: Copy + PartialOrd>(mut v: Vec<T>) -> T {
-        v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-        v[v.len() / 2]
-    }
+    let median = |f: fn(&Run) -> f64| {
+        Spread::of(&runs.iter().map(f).collect::<Vec<_>>()).map_or(0.0, |s| s.median)
+    };
     Medians {
-        per_second: median(runs.iter().map(|r| r.figures.per_second).collect()),
-        p50: median(runs.iter().map(|r| r.figures.p50).collect()),
-        p99: median(runs.iter().map(|r| r.figures.p99).collect()),
-        cpu_us: median(runs.iter().map(|r| r.cpu_us_per_request).collect()),
+        per_second: median(|r| r.figures.per_second),
+        p50: Duration::from_secs_f64(median(|r| r.figures.p50.as_secs_f64())),
+        p99: Duration::from_secs_f64(median(|r| r.figures.p99.as_secs_f64())),
+        cpu_us: median(|r| r.cpu_us_per_request),
     }
 }
 
@@ -426,26 +522,6 @@ fn calos_binary() -> anyhow::Result<PathBuf> {
     Ok(calos)
 }
 
-/// User + system CPU time of a process so far (`/proc/PID/stat`).
-fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .with_context(|| format!("cannot read /proc/{pid}/stat"))?;
-    // Fields after the command name (which may hold spaces) start at the
-    // state: utime and stime are the 12th and 13th from there.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).context("bad stat")?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| -> anyhow::Result<u64> {
-        fields
-            .get(i)
-            .context("short stat")?
-            .parse::<u64>()
-            .context("bad stat field")
-    };
-    let total = ticks(11)? + ticks(12)?;
-    // USER_HZ is 100 on every Linux platform we run on.
-    Ok(Duration::from_millis(total * 10))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -460,10 +536,5 @@ mod tests {
         assert_eq!(o.rounds, 5);
         assert!(Options::parse(&["--rounds".into(), "0".into()]).is_err());
         assert!(Options::parse(&["--fast".into()]).is_err());
-    }
-
-    #[test]
-    fn reads_its_own_cpu_time() {
-        assert!(cpu_time(std::process::id()).is_ok());
     }
 }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -86,6 +86,12 @@ end
 impl Wrk {
     /// One closed-loop run of `length` against `url`.
     pub fn run(&self, url: &str, length: Duration) -> anyhow::Result<Figures> {
+        self.start(url, length)?.finish()
+    }
+
+    /// Starts a run of `length` against `url` without waiting for it, so
+    /// two servers can be loaded at the same time.
+    pub fn start(&self, url: &str, length: Duration) -> anyhow::Result<Running> {
         let mut command = match &self.cpus {
             Some(cpus) => {
                 let mut c = Command::new("taskset");
@@ -94,7 +100,7 @@ impl Wrk {
             }
             None => Command::new("wrk"),
         };
-        let output = command
+        let child = command
             .arg(format!("-t{}", self.threads))
             .arg(format!("-c{}", self.connections))
             .arg(format!("-d{}s", length.as_secs().max(1)))
@@ -102,8 +108,23 @@ impl Wrk {
             .arg("-s")
             .arg(&self.script)
             .arg(url)
-            .output()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .context("cannot run wrk")?;
+        Ok(Running { child })
+    }
+}
+
+/// A wrk run under way.
+pub struct Running {
+    child: Child,
+}
+
+impl Running {
+    /// Waits for the run to end and reads its figures.
+    pub fn finish(self) -> anyhow::Result<Figures> {
+        let output = self.child.wait_with_output().context("cannot run wrk")?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         anyhow::ensure!(
             output.status.success(),
