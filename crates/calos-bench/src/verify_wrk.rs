@@ -181,7 +181,7 @@ fn summarise_together(windows: &[Round]) {
     };
     println!(
         "          side by side ({} windows, both loaded at once on one CPU): throughput \
-         {:.0}% of the floor's [{:.0}–{:.0}%], CPU/req {:.2}× [{:.2}–{:.2}] — throughput \
+         {:.1}% of the floor's [{:.1}–{:.1}%], CPU/req {:.2}× [{:.2}–{:.2}] — throughput \
          target (≥ 90%) {}",
         windows.len(),
         throughput.median * 100.0,
