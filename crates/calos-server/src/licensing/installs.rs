@@ -172,15 +172,20 @@ impl InstallRecord {
         let stored = store.list_instances(install_id).await?;
         let mut seen = self.lock();
         for i in stored.into_iter().filter(|i| i.last_seen_at >= since) {
-            let entry = seen.instances.get_or_insert(
-                instance_key(&i.instance_id),
-                Instance {
-                    last_seen: i.last_seen_at,
-                    // Stored, so written: as good as queued at that time.
-                    queued: Some((domain_tag(i.domain.as_deref()), i.last_seen_at)),
-                },
-            );
-            entry.last_seen = entry.last_seen.max(i.last_seen_at);
+            let key = instance_key(&i.instance_id);
+            match seen.instances.get_mut(key) {
+                Some(held) => held.last_seen = held.last_seen.max(i.last_seen_at),
+                None => {
+                    seen.instances.insert_new(
+                        key,
+                        Instance {
+                            last_seen: i.last_seen_at,
+                            // Stored, so written: as good as queued at that time.
+                            queued: Some((domain_tag(i.domain.as_deref()), i.last_seen_at)),
+                        },
+                    );
+                }
+            }
         }
         seen.loaded = true;
         Ok(seen.record(instance_id, domain, now, since))
@@ -207,18 +212,21 @@ impl Seen {
         since: DateTime<Utc>,
     ) -> Observed {
         let key = instance_key(instance_id);
-        if self.instances.get_mut(key).is_none() {
-            // Drop stale instances before growing, so the table stays the
-            // size of what is running.
-            self.instances.retain(|i| i.last_seen >= since);
-        }
-        let instance = self.instances.get_or_insert(
-            key,
-            Instance {
-                last_seen: now,
-                queued: None,
-            },
-        );
+        let instance = match self.instances.get_mut(key) {
+            Some(i) => i,
+            None => {
+                // Drop stale instances before growing, so the table stays
+                // the size of what is running.
+                self.instances.retain(|i| i.last_seen >= since);
+                self.instances.insert_new(
+                    key,
+                    Instance {
+                        last_seen: now,
+                        queued: None,
+                    },
+                )
+            }
+        };
         instance.last_seen = instance.last_seen.max(now);
         let tag = domain_tag(domain);
         let write = match instance.queued {

@@ -36,20 +36,18 @@ impl<T> InstanceTable<T> {
         }
     }
 
-    /// `value` under `key`, unless the table already holds one: either way
-    /// the value now held.
-    pub fn get_or_insert(&mut self, key: u64, value: T) -> &mut T {
-        if self.first.is_none() && self.more.find(key, |(k, _)| *k == key).is_none() {
-            return &mut self.first.insert((key, value)).1;
-        }
+    /// Puts `value` under `key`, which the table does not hold (the
+    /// caller has just asked [`Self::get_mut`]), and returns it: inline when
+    /// that slot is free, else in the table.
+    pub fn insert_new(&mut self, key: u64, value: T) -> &mut T {
         match &mut self.first {
-            Some((k, held)) if *k == key => held,
-            _ => {
-                let entry = self
+            slot @ None => &mut slot.insert((key, value)).1,
+            Some(_) => {
+                &mut self
                     .more
-                    .entry(key, |(k, _)| *k == key, |(k, _)| *k)
-                    .or_insert((key, value));
-                &mut entry.into_mut().1
+                    .insert_unique(key, (key, value), |(k, _)| *k)
+                    .into_mut()
+                    .1
             }
         }
     }
@@ -80,14 +78,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_inserts_and_keeps_one_value_per_key() {
+    fn finds_and_inserts_inline_first_then_in_the_table() {
         let mut table = InstanceTable::default();
         assert_eq!(table.get_mut(1), None);
-        assert_eq!(*table.get_or_insert(1, "a"), "a");
-        assert_eq!(*table.get_or_insert(1, "other"), "a", "already held");
-        assert_eq!(*table.get_or_insert(2, "b"), "b");
-        assert_eq!(*table.get_or_insert(3, "c"), "c");
-        assert_eq!(*table.get_or_insert(2, "other"), "b");
+        assert_eq!(*table.insert_new(1, "a"), "a");
+        assert_eq!(*table.insert_new(2, "b"), "b");
+        assert_eq!(*table.insert_new(3, "c"), "c");
+        assert_eq!(table.get_mut(1), Some(&mut "a"), "inline");
+        assert_eq!(table.get_mut(2), Some(&mut "b"), "in the table");
+        assert_eq!(table.get_mut(4), None);
         assert_eq!(table.len(), 3);
         *table.get_mut(3).unwrap() = "C";
         let mut values: Vec<&str> = table.values().copied().collect();
@@ -99,16 +98,15 @@ mod tests {
     fn retain_drops_inline_and_table_values_and_the_slot_is_reused() {
         let mut table = InstanceTable::default();
         for (key, value) in [(10, 1), (20, 2), (30, 3), (40, 4)] {
-            table.get_or_insert(key, value);
+            table.insert_new(key, value);
         }
         table.retain(|v| v % 2 == 0);
         assert_eq!(table.len(), 2);
         assert_eq!(table.get_mut(10), None, "the inline one went");
         assert_eq!(table.get_mut(20), Some(&mut 2));
-        // A key held in the table is found, not added inline a second time.
-        assert_eq!(*table.get_or_insert(40, 99), 4);
-        assert_eq!(table.len(), 2);
-        assert_eq!(*table.get_or_insert(50, 5), 5);
+        assert_eq!(table.get_mut(40), Some(&mut 4));
+        // The free inline slot takes the next new key.
+        assert_eq!(*table.insert_new(50, 5), 5);
         assert_eq!(table.len(), 3);
         assert_eq!(table.get_mut(50), Some(&mut 5));
         table.retain(|_| false);
