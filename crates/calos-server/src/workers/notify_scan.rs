@@ -32,24 +32,28 @@ pub async fn run(
         tokio::select! {
             _ = usage.tick() => {
                 let scanner = scanner.clone();
-                match off_request_workers(async move { scanner.usage(Utc::now()).await }).await {
-                    Ok(n) if n > 0 => tracing::info!(created = n, "usage notifications enqueued"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "usage scan failed; will retry"),
-                }
+                scan_once("usage", async move { scanner.usage(Utc::now()).await }).await;
             }
             _ = insights.tick() => {
                 let scanner = scanner.clone();
-                match off_request_workers(async move { scanner.insights(Utc::now()).await }).await {
-                    Ok(n) if n > 0 => tracing::info!(created = n, "insight notifications enqueued"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "insight scan failed; will retry"),
-                }
+                scan_once("insight", async move { scanner.insights(Utc::now()).await }).await;
             }
             _ = stop.changed() => break,
         }
     }
     tracing::debug!("notification scan worker stopped");
+}
+
+/// One scan, off the request workers, with its outcome logged.
+async fn scan_once<F>(what: &'static str, scan: F)
+where
+    F: Future<Output = StoreResult<u32>> + Send + 'static,
+{
+    match off_request_workers(scan).await {
+        Ok(n) if n > 0 => tracing::info!(created = n, "{what} notifications enqueued"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "{what} scan failed; will retry"),
+    }
 }
 
 /// Runs `scan` to completion on a blocking-pool thread, driven by the
