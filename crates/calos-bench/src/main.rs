@@ -29,7 +29,7 @@ mod wrk;
 /// The `calos` binary's allocator: the servers under test (in-process, and
 /// the floor process) must allocate as it does in production.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 const SCENARIOS: &[&str] = &[
     "verify",
